@@ -1,0 +1,3 @@
+"""dczoo: a Keras 3 model zoo for DeepConsensus-style read correction."""
+
+from dczoo.version import __version__

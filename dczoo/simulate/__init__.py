@@ -1,0 +1,1 @@
+"""dczoo.simulate."""

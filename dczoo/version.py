@@ -1,0 +1,3 @@
+"""The dczoo version string."""
+
+__version__ = "0.1.0"
