@@ -1,0 +1,129 @@
+"""DeepConsensus corrector: backbone + per-column 5-way classification head."""
+
+import keras
+from keras import ops
+
+from dczoo.models import preset_io
+from dczoo.models.deepconsensus_backbone import DeepConsensusBackbone
+
+# DeepConsensus 1.2's released quality calibration "threshold,w,b".
+REFERENCE_CALIBRATION = "0,1.197654,-0.99781"
+
+
+@keras.saving.register_keras_serializable(package="dczoo")
+class DeepConsensusCorrector(keras.Model):
+    """Predicts the true base of every window column: gap, A, T, C or G.
+
+    Wraps a `DeepConsensusBackbone` with a `Dense(5)` head and a float32
+    softmax. Calling the model returns probabilities of shape
+    `(batch, window_length, 5)` over the tokens in the reference order
+    `(gap, A, T, C, G)`; `compute_logits` returns the pre-softmax logits (for
+    distillation). Inputs are raw windows `(batch, rows, window_length)` or
+    `(batch, rows, window_length, 1)`, float32, as `dczoo.data` writes them.
+
+    Args:
+        backbone: `DeepConsensusBackbone`.
+        quality_calibration: str or None. Linear calibration of predicted base
+            qualities, `"threshold,w,b"` (`Q' = w * Q + b` where `Q >
+            threshold`, everywhere when threshold is 0), or None for none.
+            Used by the correction command, saved with the preset.
+        dtype: string or `keras.DTypePolicy` for the head.
+        **kwargs: standard `keras.Model` arguments.
+
+    Example:
+    ```python
+    model = dczoo.models.DeepConsensusCorrector.from_preset("student_4layer")
+    probs = model.predict(windows)  # (batch, 100, 5)
+
+    backbone = dczoo.models.DeepConsensusBackbone(num_layers=2, hidden_dim=16,
+                                                  intermediate_dim=32)
+    model = dczoo.models.DeepConsensusCorrector(backbone)
+    ```
+    """
+
+    def __init__(self, backbone, quality_calibration=None, dtype=None, **kwargs):
+        # === Layers ===
+        head = keras.layers.Dense(
+            5, dtype=dtype or backbone.dtype_policy, name="logits"
+        )
+        softmax = keras.layers.Softmax(dtype="float32", name="probabilities")
+
+        # === Functional Model ===
+        windows = backbone.input
+        probabilities = softmax(head(backbone(windows)))
+        super().__init__(inputs=windows, outputs=probabilities, dtype=dtype, **kwargs)
+        self.backbone = backbone
+        self.head = head
+        self.softmax = softmax
+
+        # === Config ===
+        self.quality_calibration = quality_calibration
+
+    def call(self, inputs, training=None, mask=None):
+        if len(inputs.shape) == 4:
+            inputs = ops.squeeze(inputs, axis=-1)
+        return super().call(inputs, training=training, mask=mask)
+
+    def compute_logits(self, windows, training=False):
+        """Returns the head's logits `(batch, window_length, 5)`.
+
+        Args:
+            windows: window tensor, as for calling the model.
+            training: bool. Whether dropout is active.
+        """
+        return self.head(self.backbone(windows, training=training))
+
+    @property
+    def num_layers(self):
+        """Number of encoder layers of the backbone."""
+        return self.backbone.num_layers
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "quality_calibration": self.quality_calibration,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        backbone = config.pop("backbone")
+        if isinstance(backbone, dict):
+            backbone = keras.saving.deserialize_keras_object(backbone)
+        return cls(backbone=backbone, **config)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds a corrector from a preset.
+
+        Args:
+            preset: str. A built-in name (see `DeepConsensusCorrector.presets`),
+                a local preset folder, or `hf://org/repo[@revision]`.
+            load_weights: bool. False gives the architecture with fresh
+                weights.
+            **kwargs: backbone config overrides (for example `dropout`).
+
+        Returns:
+            `DeepConsensusCorrector`.
+        """
+        return preset_io.load_preset(cls, preset, load_weights=load_weights, **kwargs)
+
+    def save_to_preset(self, preset_dir, metadata=None):
+        """Saves config, weights, metadata and a model card to a folder.
+
+        Args:
+            preset_dir: str or path. Created if missing.
+            metadata: dict or None. Extra metadata to record (for example
+                training data and evaluation results).
+        """
+        preset_io.save_preset(self, preset_dir, metadata=metadata)
+
+    class _PresetsProperty:
+        def __get__(self, instance, owner):
+            from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
+
+            return dict(BUILTIN_PRESETS)
+
+    presets = _PresetsProperty()

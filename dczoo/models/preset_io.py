@@ -1,0 +1,241 @@
+"""Reading and writing preset folders (local, bundled or on the Hugging Face Hub).
+
+A preset is a folder with `config.json` (the serialized corrector),
+`model.weights.h5`, `metadata.json` (versions, parameter count, sha256 of
+the weights, anything else recorded at save time) and `README.md` (the model
+card). Handles are a built-in name, a local folder, or
+`hf://org/repo[@revision]`.
+"""
+
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+
+import keras
+
+from dczoo.errors import DczooInputError
+from dczoo.version import __version__
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.weights.h5"
+METADATA_FILE = "metadata.json"
+CARD_FILE = "README.md"
+
+
+def sha256_of_file(path):
+    """Returns the hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _split_hf_handle(handle):
+    repo = handle[len("hf://") :]
+    revision = None
+    if "@" in repo:
+        repo, revision = repo.split("@", 1)
+    if repo.count("/") != 1 or not all(repo.split("/")):
+        raise DczooInputError(
+            f"Hugging Face handle {handle!r} is malformed: expected "
+            "hf://org/repo or hf://org/repo@revision"
+        )
+    return repo, revision
+
+
+class _PresetSource:
+    """Fetches the files of one preset, lazily, from wherever it lives."""
+
+    def __init__(self, handle):
+        from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
+
+        if not isinstance(handle, (str, os.PathLike)):
+            raise DczooInputError(f"preset must be a string, got {type(handle)}")
+        handle = os.fspath(handle)
+        self.handle = handle
+        self.builtin = BUILTIN_PRESETS.get(handle)
+        self.folder = None
+        self.hf = None
+        if self.builtin is not None:
+            self.folder = self.builtin["path"]
+        elif handle.startswith("hf://"):
+            self.hf = _split_hf_handle(handle)
+        elif "://" in handle:
+            raise DczooInputError(
+                f"unknown preset scheme in {handle!r}; accepted: a built-in name "
+                f"({', '.join(BUILTIN_PRESETS)}), a local folder, or "
+                "hf://org/repo[@revision]"
+            )
+        elif os.path.isdir(handle):
+            self.folder = handle
+        else:
+            raise DczooInputError(
+                f"preset {handle!r} is not a built-in name "
+                f"({', '.join(BUILTIN_PRESETS)}), an existing folder, or an "
+                "hf://org/repo handle"
+            )
+
+    def get_file(self, name):
+        """Returns a local path to the preset's file `name`."""
+        if self.hf is not None:
+            return self._download(name)
+        path = os.path.join(self.folder, name)
+        if not os.path.exists(path):
+            if self.builtin is not None and name == WEIGHTS_FILE:
+                raise DczooInputError(
+                    f"built-in preset {self.handle!r} has no bundled weights: "
+                    f"{path} is missing. Use load_weights=False for the "
+                    "architecture only, or load the published weights with "
+                    f"from_preset({self.builtin['hub_handle']!r})"
+                )
+            raise DczooInputError(f"preset {self.handle!r} has no {name} ({path})")
+        return path
+
+    def has_file(self, name):
+        try:
+            self.get_file(name)
+        except DczooInputError:
+            return False
+        return True
+
+    def _download(self, name):
+        try:
+            import huggingface_hub
+            from huggingface_hub import errors as hf_errors
+        except ImportError as error:
+            raise DczooInputError(
+                "hf:// presets need huggingface_hub: pip install huggingface_hub"
+            ) from error
+        repo, revision = self.hf
+        try:
+            return huggingface_hub.hf_hub_download(
+                repo_id=repo, filename=name, revision=revision
+            )
+        except hf_errors.EntryNotFoundError as error:
+            raise DczooInputError(
+                f"{self.handle} has no file {name}; is it a dczoo preset?"
+            ) from error
+        except hf_errors.RepositoryNotFoundError as error:
+            raise DczooInputError(
+                f"{self.handle}: repository {repo} not found (or private: set "
+                "HF_TOKEN or run `huggingface-cli login`)"
+            ) from error
+        except hf_errors.LocalEntryNotFoundError as error:
+            raise DczooInputError(
+                f"cannot fetch {name} of {self.handle}: no network (or "
+                "HF_HUB_OFFLINE=1) and the file is not in the Hugging Face cache. "
+                "Download it once with network access, or use a local preset "
+                "folder."
+            ) from error
+
+    def read_json(self, name):
+        path = self.get_file(name)
+        try:
+            with open(path) as handle:
+                return json.load(handle)
+        except (OSError, json.JSONDecodeError) as error:
+            raise DczooInputError(f"{path}: not valid JSON ({error})") from error
+
+
+def load_preset(cls, handle, load_weights=True, **overrides):
+    """Builds a model of class `cls` from a preset; see `from_preset`."""
+    source = _PresetSource(handle)
+    if source.has_file(CONFIG_FILE) or source.builtin is None:
+        config = source.read_json(CONFIG_FILE)
+        model = _model_from_config(cls, config, overrides, source)
+    else:
+        from dczoo.models.deepconsensus_backbone import DeepConsensusBackbone
+
+        architecture = dict(source.builtin["architecture"], **overrides)
+        model = cls(backbone=DeepConsensusBackbone(**architecture))
+    if load_weights:
+        weights = source.get_file(WEIGHTS_FILE)
+        metadata = source.read_json(METADATA_FILE) if source.has_file(
+            METADATA_FILE
+        ) else {}
+        expected = metadata.get("weights_sha256")
+        if expected is not None and sha256_of_file(weights) != expected:
+            raise DczooInputError(
+                f"{weights}: sha256 does not match metadata.json of preset "
+                f"{handle!r}; the file is corrupted or was changed. Delete it "
+                "(or its Hugging Face cache entry) and fetch it again."
+            )
+        model.load_weights(weights)
+    return model
+
+
+def _model_from_config(cls, config, overrides, source):
+    if "registered_name" not in config or "config" not in config:
+        raise DczooInputError(
+            f"{source.get_file(CONFIG_FILE)} is not a dczoo preset config "
+            "(no registered_name); save presets with save_to_preset"
+        )
+    registered = keras.saving.get_registered_object(config["registered_name"])
+    if registered is None or not issubclass(registered, cls):
+        raise DczooInputError(
+            f"preset {source.handle!r} holds a {config['registered_name']}, "
+            f"not a {cls.__name__}"
+        )
+    config = json.loads(json.dumps(config))
+    if overrides:
+        config["config"]["backbone"]["config"].update(overrides)
+    return keras.saving.deserialize_keras_object(config)
+
+
+def _strip_build_configs(node):
+    if isinstance(node, dict):
+        return {
+            key: _strip_build_configs(value)
+            for key, value in node.items()
+            if key not in ("build_config", "compile_config")
+        }
+    if isinstance(node, list):
+        return [_strip_build_configs(value) for value in node]
+    return node
+
+
+def save_preset(model, preset_dir, metadata=None):
+    """Writes `model` as a preset folder; see `save_to_preset`.
+
+    The folder is written to a temporary sibling and renamed into place, so a
+    failure leaves no half-written preset.
+    """
+    from dczoo.hub.model_card import render_model_card
+
+    preset_dir = os.fspath(preset_dir)
+    parent = os.path.dirname(os.path.abspath(preset_dir))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".preset-", dir=parent)
+    try:
+        config = _strip_build_configs(keras.saving.serialize_keras_object(model))
+        with open(os.path.join(staging, CONFIG_FILE), "w") as handle:
+            json.dump(config, handle, indent=2)
+        weights = os.path.join(staging, WEIGHTS_FILE)
+        model.save_weights(weights)
+        record = {
+            "dczoo_version": __version__,
+            "keras_version": keras.__version__,
+            "backend_saved_with": keras.config.backend(),
+            "class_name": type(model).__name__,
+            "parameter_count": int(model.count_params()),
+            "num_layers": int(model.num_layers),
+            "weights_sha256": sha256_of_file(weights),
+            "date_saved": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds"
+            ),
+        }
+        record.update(metadata or {})
+        with open(os.path.join(staging, METADATA_FILE), "w") as handle:
+            json.dump(record, handle, indent=2, sort_keys=True)
+        with open(os.path.join(staging, CARD_FILE), "w") as handle:
+            handle.write(render_model_card(config, record))
+        if os.path.exists(preset_dir):
+            shutil.rmtree(preset_dir)
+        os.replace(staging, preset_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
