@@ -1,1 +1,7 @@
-"""dczoo.analysis."""
+"""The paper's analyses: error profiles, per-example agreement, CKA."""
+
+from dczoo.analysis.attention_distance import attention_distance
+from dczoo.analysis.error_profile import error_profile
+from dczoo.analysis.error_profile import read_errors
+from dczoo.analysis.linear_cka import linear_cka
+from dczoo.analysis.linear_cka import linear_cka_score
