@@ -1,1 +1,46 @@
-"""dczoo.data."""
+"""dczoo.data: DeepConsensus 1.2 preprocessing (BAM -> model windows).
+
+Public API (numpy + pysam only; `WindowDataset` imports Keras on first use):
+
+* `iter_zmw_windows(subreads_to_ccs, ccs_bam, ...)`: one `ZmwWindows` per
+  ZMW, in input order, bit-exact with the reference; used by both
+  `dczoo preprocess` and `dczoo correct`.
+* `ZmwWindows`: windows, metadata and (training) labels of one ZMW.
+* `TruthInputs`: the truth files of training mode.
+* `DatasetWriter`, `read_shard`, `read_summary`, `shard_paths`: the shard
+  format written by `dczoo preprocess`.
+* `ShuffledBatches` (numpy) and `WindowDataset` (`keras.utils.PyDataset`).
+"""
+
+from dczoo.data.batching import ShuffledBatches
+from dczoo.data.labels import TruthInputs
+from dczoo.data.pipeline import iter_zmw_windows, parse_chunk, sum_counters
+from dczoo.data.shards import DatasetWriter, read_shard, read_summary, shard_paths
+from dczoo.data.windows import assemble_windows
+from dczoo.data.zmw_processing import PreprocessConfig, process_zmw
+from dczoo.data.zmw_windows import ZmwWindows
+
+__all__ = [
+    "DatasetWriter",
+    "PreprocessConfig",
+    "ShuffledBatches",
+    "TruthInputs",
+    "WindowDataset",
+    "ZmwWindows",
+    "assemble_windows",
+    "iter_zmw_windows",
+    "parse_chunk",
+    "process_zmw",
+    "read_shard",
+    "read_summary",
+    "shard_paths",
+    "sum_counters",
+]
+
+
+def __getattr__(name):
+    if name == "WindowDataset":
+        from dczoo.data.dataset import WindowDataset
+
+        return WindowDataset
+    raise AttributeError(f"module 'dczoo.data' has no attribute {name!r}")

@@ -93,7 +93,7 @@ class ZmwGroup:
 
 
 @contextlib.contextmanager
-def _quiet_htslib():
+def quiet_htslib():
     """Silences htslib's own stderr messages while pysam raises exceptions."""
     previous = pysam.set_verbosity(0)
     try:
@@ -127,7 +127,7 @@ def open_bam(path, role, *, require_index=False):
     if os.path.getsize(path) == 0:
         raise DczooInputError(f"{path}: {role} is empty (0 bytes), not a BAM file")
     try:
-        with _quiet_htslib():
+        with quiet_htslib():
             bam = pysam.AlignmentFile(path, "rb", check_sq=False)
     except OSError as error:
         if "EOF marker" in str(error) or "truncated" in str(error):
@@ -168,7 +168,7 @@ def iter_records(bam, path, role):
     iterator = bam.fetch(until_eof=True)
     while True:
         try:
-            with _quiet_htslib():
+            with quiet_htslib():
                 record = next(iterator)
         except StopIteration:
             return

@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from dczoo.data.bam_reader import open_bam
+from dczoo.data.bam_reader import open_bam, quiet_htslib
 from dczoo.data.read_expansion import CigarBatch, encode_bases, expand_alignments
 from dczoo.data.spacing import label_shift
 from dczoo.errors import DczooInputError
@@ -181,6 +181,7 @@ class TruthInputs:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_bam", None)
+        state.pop("_bam_pid", None)
         return state
 
     def lookup(self, draft_name):
@@ -198,12 +199,15 @@ class TruthInputs:
         if truth_range is None:
             return "n_zmw_missing_truth_range", None, None, None
         bam = self.__dict__.get("_bam")
-        if bam is None:
+        if bam is None or self._bam_pid != os.getpid():
+            # A handle inherited through fork shares its file offset: reopen.
             bam = self._bam = open_bam(
                 self.truth_to_ccs, "truth_to_ccs.bam", require_index=True
             )
+            self._bam_pid = os.getpid()
         try:
-            record = next(bam.fetch(draft_name), None)
+            with quiet_htslib():
+                record = next(bam.fetch(draft_name), None)
         except ValueError:  # the draft is not a reference of the truth BAM
             record = None
         if record is None:

@@ -1,0 +1,130 @@
+"""`dczoo preprocess`: BAM pair (+ truth) -> window shards + summary JSON.
+
+Examples:
+    dczoo preprocess --subreads-to-ccs subreads_to_ccs.bam --ccs-bam ccs.bam \\
+        --out examples/ --cpus 2
+    dczoo preprocess --subreads-to-ccs subreads_to_ccs.bam --ccs-bam ccs.bam \\
+        --truth-to-ccs truth_to_ccs.bam --truth-bed truth.bed \\
+        --truth-split truth_split.tsv --out train/
+"""
+
+import sys
+
+from dczoo.errors import DczooInputError
+
+_TRUTH_FLAGS = ("truth_to_ccs", "truth_bed", "truth_split")
+
+
+def register(subparsers):
+    """Adds the `preprocess` sub-command."""
+    parser = subparsers.add_parser(
+        "preprocess",
+        help="turn subreads + drafts (+ truth) into model windows",
+        description=(
+            "Preprocess a subreads_to_ccs.bam / ccs.bam pair into DeepConsensus "
+            "1.2 windows (bit-exact), written as compressed numpy shards with a "
+            "summary.json. With the three --truth-* files, writes labelled "
+            "train/eval/test splits."
+        ),
+    )
+    inputs = parser.add_argument_group("inputs")
+    inputs.add_argument("--subreads-to-ccs", required=True, help="subreads aligned to their draft (actc)")
+    inputs.add_argument("--ccs-bam", required=True, help="draft (CCS) reads, same ZMW order")
+    inputs.add_argument("--truth-to-ccs", help="training: indexed truth-to-draft alignments")
+    inputs.add_argument("--truth-bed", help="training: truth ranges (contig begin end draft_name)")
+    inputs.add_argument(
+        "--truth-split",
+        help="training: `contig chromosome` (or `contig train|eval|test`) lines",
+    )
+    inputs.add_argument(
+        "--chromosome-splits",
+        default="human",
+        help="chromosome -> split table: human (default, the reference's), maize, "
+        "or a file of `chromosome split` lines",
+    )
+    parser.add_argument("--out", required=True, help="output directory (created atomically)")
+    parser.add_argument("--cpus", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--chunk", help="only ZMWs i, i+N, i+2N, ... (0-based), given as i/N")
+    parser.add_argument("--use-ccs-bq", action="store_true", help="add the draft base-quality row (86 rows)")
+    parser.add_argument("--max-passes", type=int, default=20, help="subreads per window (default 20)")
+    parser.add_argument("--window-length", type=int, default=100, help="columns per window (default 100)")
+    parser.add_argument("--ins-trim", type=int, default=5, help="remove insertions longer than this (default 5; 0: off)")
+    parser.add_argument("--shard-size", type=int, default=4096, help="windows per shard (default 4096)")
+    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=run)
+
+
+def _truth_inputs(args):
+    from dczoo.data.labels import TruthInputs
+
+    given = [flag for flag in _TRUTH_FLAGS if getattr(args, flag)]
+    if not given:
+        return None
+    if len(given) != len(_TRUTH_FLAGS):
+        missing = [f"--{f.replace('_', '-')}" for f in _TRUTH_FLAGS if f not in given]
+        raise DczooInputError(f"training mode needs {', '.join(missing)} as well")
+    return TruthInputs(
+        args.truth_to_ccs, args.truth_bed, args.truth_split, args.chromosome_splits
+    )
+
+
+def run(args):
+    """Runs the command; returns the exit status."""
+    from dczoo.data.pipeline import iter_zmw_windows, parse_chunk
+    from dczoo.data.shards import DatasetWriter
+
+    truth = _truth_inputs(args)
+    chunk = parse_chunk(args.chunk)
+    settings = {
+        "max_passes": args.max_passes,
+        "window_length": args.window_length,
+        "ins_trim": args.ins_trim,
+        "use_ccs_bq": bool(args.use_ccs_bq),
+        "tensor_height": 4 * args.max_passes + 5 + (1 if args.use_ccs_bq else 0),
+        "tensor_width": args.window_length,
+        "subreads_to_ccs": args.subreads_to_ccs,
+        "ccs_bam": args.ccs_bam,
+        "truth_to_ccs": args.truth_to_ccs,
+        "truth_bed": args.truth_bed,
+        "truth_split": args.truth_split,
+        "chromosome_splits": args.chromosome_splits if truth else None,
+        "chunk": None if chunk is None else f"{chunk[0]}/{chunk[1]}",
+        "cpus": args.cpus,
+        "shard_size": args.shard_size,
+    }
+    zmws = iter_zmw_windows(
+        args.subreads_to_ccs,
+        args.ccs_bam,
+        use_ccs_bq=args.use_ccs_bq,
+        max_passes=args.max_passes,
+        window_length=args.window_length,
+        ins_trim=args.ins_trim,
+        cpus=args.cpus,
+        truth=truth,
+        chunk=chunk,
+        progress=not args.no_progress,
+    )
+    with DatasetWriter(args.out, args.shard_size, overwrite=args.overwrite) as writer:
+        for zmw in zmws:
+            writer.add(zmw)
+        summary = writer.finish(
+            settings=settings, mode="training" if truth else "inference"
+        )
+    _print_summary(args.out, summary)
+    return 0
+
+
+def _print_summary(out, summary):
+    counters = summary["counters"]
+    print(f"wrote {out}")
+    for split, info in summary["splits"].items():
+        print(f"  {split:<9} {info['windows']:>9} windows  {info['zmws']:>7} ZMWs  "
+              f"{len(info['shards'])} shards")
+    print(f"  ZMWs processed {counters.get('n_zmw_processed', 0)}, "
+          f"passed {counters.get('n_zmw_pass', 0)}; windows {counters.get('n_examples', 0)}")
+    skipped = {k: v for k, v in counters.items() if k.startswith("n_zmw_") and "missing" in k
+               or k in ("n_zmw_no_label_alignment", "n_zmw_truth_label_supp_alignment")}
+    for key, value in sorted(skipped.items()):
+        print(f"  skipped ({key}): {value}")
+    sys.stdout.flush()
