@@ -102,6 +102,15 @@ def quiet_htslib():
         pysam.set_verbosity(previous)
 
 
+def close_quietly(bam):
+    """Closes a pysam file, ignoring the errors a broken file reports on close."""
+    try:
+        with quiet_htslib():
+            bam.close()
+    except (OSError, ValueError):
+        pass
+
+
 def open_bam(path, role, *, require_index=False):
     """Opens a BAM file, turning every failure into a clear input error.
 
@@ -140,10 +149,10 @@ def open_bam(path, role, *, require_index=False):
             f"{path}: {role} is not a BAM file ({error})"
         ) from None
     if not bam.is_bam:
-        bam.close()
+        close_quietly(bam)
         raise DczooInputError(f"{path}: {role} is not a BAM file")
     if require_index and not bam.has_index():
-        bam.close()
+        close_quietly(bam)
         raise DczooInputError(
             f"{path}: {role} has no index (.bai); run `samtools index {path}`"
         )
@@ -372,7 +381,7 @@ class DraftMatcher:
         self._previous = None
 
     def close(self):
-        self._bam.close()
+        close_quietly(self._bam)
 
     def find(self, draft_name, subread_name):
         """Advances to the draft named `draft_name` and returns its record."""
@@ -390,7 +399,7 @@ class DraftMatcher:
                 for r in iter_records(bam, self.path, "ccs.bam")
             )
         finally:
-            bam.close()
+            close_quietly(bam)
         if present:
             after = f" after {self._previous}" if self._previous else ""
             return DczooInputError(
@@ -457,7 +466,7 @@ def iter_zmw_groups(subreads_path, ccs_path, select=None):
             )
             raise DczooInputError(f"{subreads_path}: subreads_to_ccs.bam {problem}")
     finally:
-        bam.close()
+        close_quietly(bam)
         if matcher is not None:
             matcher.close()
 
