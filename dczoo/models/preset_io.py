@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 
@@ -47,8 +48,16 @@ def _split_hf_handle(handle):
     return repo, revision
 
 
+class _MissingPresetFile(DczooInputError):
+    """The preset has no such file (as opposed to: it could not be fetched)."""
+
+
 class _PresetSource:
-    """Fetches the files of one preset, lazily, from wherever it lives."""
+    """Fetches the files of one preset, lazily, from wherever it lives.
+
+    For `hf://` presets, the first file fetched pins the commit it came from,
+    so every later file of the same load comes from that same commit.
+    """
 
     def __init__(self, handle):
         from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
@@ -60,6 +69,7 @@ class _PresetSource:
         self.builtin = BUILTIN_PRESETS.get(handle)
         self.folder = None
         self.hf = None
+        self.hf_commit = None
         if self.builtin is not None:
             self.folder = self.builtin["path"]
         elif handle.startswith("hf://"):
@@ -86,51 +96,86 @@ class _PresetSource:
         path = os.path.join(self.folder, name)
         if not os.path.exists(path):
             if self.builtin is not None and name == WEIGHTS_FILE:
-                raise DczooInputError(
+                raise _MissingPresetFile(
                     f"built-in preset {self.handle!r} has no bundled weights: "
                     f"{path} is missing. Use load_weights=False for the "
                     "architecture only, or load the published weights with "
                     f"from_preset({self.builtin['hub_handle']!r})"
                 )
-            raise DczooInputError(f"preset {self.handle!r} has no {name} ({path})")
+            raise _MissingPresetFile(f"preset {self.handle!r} has no {name} ({path})")
         return path
 
     def has_file(self, name):
+        """Whether the preset has `name`; errors other than absence propagate."""
         try:
             self.get_file(name)
-        except DczooInputError:
+        except _MissingPresetFile:
             return False
         return True
 
     def _download(self, name):
         try:
             import huggingface_hub
+            from huggingface_hub import constants as hf_constants
             from huggingface_hub import errors as hf_errors
         except ImportError as error:
             raise DczooInputError(
                 "hf:// presets need huggingface_hub: pip install huggingface_hub"
             ) from error
         repo, revision = self.hf
+        what = f"{name} of {self.handle}"
         try:
-            return huggingface_hub.hf_hub_download(
-                repo_id=repo, filename=name, revision=revision
+            path = huggingface_hub.hf_hub_download(
+                repo_id=repo, filename=name, revision=self.hf_commit or revision
             )
-        except hf_errors.EntryNotFoundError as error:
+        except hf_errors.LocalEntryNotFoundError as error:
+            if hf_constants.is_offline_mode():
+                raise DczooInputError(
+                    f"cannot fetch {what}: HF_HUB_OFFLINE is set and the file is "
+                    f"not in the Hugging Face cache ({hf_constants.HF_HUB_CACHE}). "
+                    "Unset HF_HUB_OFFLINE on a machine with network access to "
+                    "download it once, or use a local preset folder."
+                ) from error
+            cause = error.__cause__
+            reason = f" ({type(cause).__name__}: {cause})" if cause else ""
             raise DczooInputError(
+                f"cannot fetch {what}: the Hub at {hf_constants.ENDPOINT} could not "
+                f"be reached{reason} and the file is not in the Hugging Face cache "
+                f"({hf_constants.HF_HUB_CACHE}). Check the network (and "
+                "HF_ENDPOINT) and retry, or use a local preset folder."
+            ) from error
+        except hf_errors.RevisionNotFoundError as error:
+            raise DczooInputError(
+                f"cannot fetch {what}: {repo} has no revision {revision!r}"
+            ) from error
+        except hf_errors.EntryNotFoundError as error:
+            raise _MissingPresetFile(
                 f"{self.handle} has no file {name}; is it a dczoo preset?"
             ) from error
+        except hf_errors.GatedRepoError as error:
+            raise DczooInputError(
+                f"cannot fetch {what}: {repo} is gated; accept its conditions on "
+                "the Hub and set HF_TOKEN (or run `hf auth login`)"
+            ) from error
         except hf_errors.RepositoryNotFoundError as error:
+            if self.hf_commit is not None:
+                # The repository answered for an earlier file of this load, so
+                # it exists: some servers answer a missing file this way.
+                raise _MissingPresetFile(
+                    f"{self.handle} has no file {name}; is it a dczoo preset?"
+                ) from error
             raise DczooInputError(
-                f"{self.handle}: repository {repo} not found (or private: set "
-                "HF_TOKEN or run `huggingface-cli login`)"
+                f"cannot fetch {what}: repository {repo} not found (or private: "
+                "set HF_TOKEN or run `hf auth login`)"
             ) from error
-        except hf_errors.LocalEntryNotFoundError as error:
-            raise DczooInputError(
-                f"cannot fetch {name} of {self.handle}: no network (or "
-                "HF_HUB_OFFLINE=1) and the file is not in the Hugging Face cache. "
-                "Download it once with network access, or use a local preset "
-                "folder."
-            ) from error
+        except hf_errors.HfHubHTTPError as error:
+            first_line = str(error).splitlines()[0] if str(error) else ""
+            raise DczooInputError(f"cannot fetch {what}: {first_line}") from error
+        snapshot = path[: -len(name)].rstrip("/" + os.sep)
+        commit = os.path.basename(snapshot)
+        if self.hf_commit is None and re.fullmatch(r"[0-9a-f]{40}", commit):
+            self.hf_commit = commit
+        return path
 
     def read_json(self, name):
         path = self.get_file(name)

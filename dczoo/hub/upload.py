@@ -1,0 +1,266 @@
+"""Publishing presets to the Hugging Face Hub.
+
+`upload_preset` checks a preset folder, writes the exact folder to upload
+(`config.json`, `metadata.json`, `model.weights.h5` and a freshly rendered
+`README.md` model card), creates the Hub repository if needed and uploads the
+four files in one commit with huggingface_hub. `stage_upload_folder` writes
+the same folder without uploading (what `dczoo publish --dry-run` shows).
+
+The token comes from `HF_TOKEN` or huggingface_hub's saved login; it is passed
+to huggingface_hub and never printed, logged or written anywhere by dczoo.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+from dczoo.errors import DczooError
+from dczoo.errors import DczooInputError
+from dczoo.hub.card_metadata import validate_model_card
+from dczoo.hub.model_card import render_model_card
+from dczoo.models.preset_io import CARD_FILE
+from dczoo.models.preset_io import CONFIG_FILE
+from dczoo.models.preset_io import METADATA_FILE
+from dczoo.models.preset_io import WEIGHTS_FILE
+from dczoo.models.preset_io import sha256_of_file
+
+UPLOADED_FILES = (CARD_FILE, CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE)
+
+
+def parse_hub_uri(uri):
+    """Returns the `org/repo` id of an upload target `hf://org/repo`.
+
+    Args:
+        uri: str. `hf://org/repo`.
+
+    Returns:
+        str: `org/repo`.
+
+    Raises:
+        DczooInputError: `uri` is not of that form (an `@revision` included:
+            uploads always go to the repository's main branch).
+    """
+    if not isinstance(uri, str) or not uri.startswith("hf://"):
+        raise DczooInputError(f"upload target {uri!r} must look like hf://org/repo")
+    repo_id = uri[len("hf://") :]
+    if "@" in repo_id:
+        raise DczooInputError(
+            f"upload target {uri!r} names a revision; uploads go to the main "
+            "branch of hf://org/repo"
+        )
+    parts = repo_id.split("/")
+    if len(parts) != 2 or not all(parts):
+        raise DczooInputError(f"upload target {uri!r} must look like hf://org/repo")
+    return repo_id
+
+
+def resolve_preset_folder(preset):
+    """Returns the local folder of a built-in preset name or a preset folder.
+
+    Args:
+        preset: str or path. A built-in preset name or a local preset folder.
+
+    Returns:
+        str: the folder.
+
+    Raises:
+        DczooInputError: the preset is remote, unknown, or a built-in preset
+            whose weights are not bundled.
+    """
+    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
+
+    preset = os.fspath(preset)
+    builtin = BUILTIN_PRESETS.get(preset)
+    if builtin is not None:
+        folder = builtin["path"]
+        if not os.path.isfile(os.path.join(folder, WEIGHTS_FILE)):
+            raise DczooInputError(
+                f"built-in preset {preset!r} has no bundled weights "
+                f"({os.path.join(folder, WEIGHTS_FILE)} is missing), so there is "
+                "nothing to publish. Train or convert a model, save it with "
+                "save_to_preset(folder), and publish that folder."
+            )
+        return folder
+    if "://" in preset:
+        raise DczooInputError(
+            f"{preset!r} is not a local preset: publish a built-in preset name or "
+            "a folder written by save_to_preset"
+        )
+    if not os.path.isdir(preset):
+        raise DczooInputError(
+            f"preset {preset!r} is neither a built-in name "
+            f"({', '.join(BUILTIN_PRESETS)}) nor an existing folder"
+        )
+    return preset
+
+
+def read_preset_folder(folder):
+    """Checks a preset folder before upload and reads its config and metadata.
+
+    Args:
+        folder: str. A preset folder.
+
+    Returns:
+        `(config, metadata)` dicts.
+
+    Raises:
+        DczooInputError: a required file is missing or unreadable, the config
+            is not a dczoo preset config, or the weights do not match the
+            sha256 recorded in `metadata.json`.
+    """
+    documents = {}
+    for name in (CONFIG_FILE, METADATA_FILE):
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path):
+            raise DczooInputError(
+                f"{path} is missing: only folders written by save_to_preset can be published"
+            )
+        try:
+            with open(path) as handle:
+                documents[name] = json.load(handle)
+        except (OSError, json.JSONDecodeError) as error:
+            raise DczooInputError(f"{path}: not valid JSON ({error})") from error
+    config, metadata = documents[CONFIG_FILE], documents[METADATA_FILE]
+    if not isinstance(config, dict) or "registered_name" not in config:
+        raise DczooInputError(
+            f"{os.path.join(folder, CONFIG_FILE)} is not a dczoo preset config (no registered_name)"
+        )
+    weights = os.path.join(folder, WEIGHTS_FILE)
+    if not os.path.isfile(weights):
+        raise DczooInputError(f"{weights} is missing: a preset to publish needs its weights")
+    expected = metadata.get("weights_sha256")
+    if expected is not None and sha256_of_file(weights) != expected:
+        raise DczooInputError(
+            f"{weights}: sha256 does not match {METADATA_FILE}; refusing to publish "
+            "a changed or corrupted preset (save it again with save_to_preset)"
+        )
+    return config, metadata
+
+
+def stage_upload_folder(preset, out_dir, repo_id=None):
+    """Writes the exact folder that `upload_preset` would upload.
+
+    The folder is written to a temporary sibling and renamed into place. An
+    existing `out_dir` is replaced only if it holds nothing but preset files
+    (an earlier dry run); otherwise it is an error.
+
+    Args:
+        preset: str or path. A built-in preset name or a local preset folder.
+        out_dir: str or path. Where to write the folder.
+        repo_id: str or None. `org/repo` the card is rendered for.
+
+    Returns:
+        list of `(file name, size in bytes)`, sorted by name.
+
+    Example:
+    ```python
+    files = stage_upload_folder("my_preset/", "to_upload/", "my-org/my-student")
+    ```
+    """
+    folder = resolve_preset_folder(preset)
+    config, metadata = read_preset_folder(folder)
+    card = render_model_card(config, metadata, repo_id=repo_id)
+    validate_model_card(card, source=f"model card of {folder}")
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    if os.path.exists(out_dir):
+        if not os.path.isdir(out_dir) or set(os.listdir(out_dir)) - set(UPLOADED_FILES):
+            raise DczooInputError(
+                f"{out_dir} exists and is not an earlier dry-run folder; choose another folder"
+            )
+    parent = os.path.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".upload-", dir=parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)
+        for name in (CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE):
+            shutil.copyfile(os.path.join(folder, name), os.path.join(staging, name))
+        with open(os.path.join(staging, CARD_FILE), "w") as handle:
+            handle.write(card)
+        if os.path.exists(out_dir):
+            shutil.rmtree(out_dir)
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [(name, os.path.getsize(os.path.join(out_dir, name))) for name in sorted(UPLOADED_FILES)]
+
+
+def upload_preset(uri, preset_dir, private=False, commit_message=None):
+    """Uploads a preset to the Hugging Face Hub, with a generated model card.
+
+    Creates the repository if it does not exist (an existing repository keeps
+    its visibility), then commits `config.json`, `metadata.json`,
+    `model.weights.h5` and `README.md` in one commit. The card is rendered
+    from the preset's config and metadata for this repository.
+
+    Args:
+        uri: str. `hf://org/repo`.
+        preset_dir: str or path. A folder written by `save_to_preset` (or a
+            built-in preset name whose weights are bundled).
+        private: bool. Create the repository as private.
+        commit_message: str or None. Defaults to "Upload dczoo preset".
+
+    Returns:
+        `huggingface_hub.CommitInfo` of the commit (`.commit_url`, `.oid`).
+
+    Raises:
+        DczooInputError: bad target or preset, or no token.
+        DczooError: the Hub refused the upload or could not be reached.
+
+    Example:
+    ```python
+    dczoo.upload_preset("hf://my-org/my-student", "my_student_preset/")
+    ```
+    """
+    repo_id = parse_hub_uri(uri)
+    try:
+        import huggingface_hub
+        from huggingface_hub import errors as hf_errors
+    except ImportError as error:
+        raise DczooInputError("uploading needs huggingface_hub: pip install huggingface_hub") from error
+    token = huggingface_hub.get_token()
+    if not token:
+        raise DczooInputError(
+            f"no Hugging Face token to upload to {uri}: set HF_TOKEN or run "
+            "`hf auth login` with a token that can write to "
+            f"{repo_id.split('/')[0]}"
+        )
+    api = huggingface_hub.HfApi(token=token)
+    with tempfile.TemporaryDirectory(prefix="dczoo-upload-") as scratch:
+        folder = os.path.join(scratch, repo_id.split("/")[1])
+        stage_upload_folder(preset_dir, folder, repo_id=repo_id)
+        try:
+            api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+            return api.upload_folder(
+                repo_id=repo_id,
+                repo_type="model",
+                folder_path=folder,
+                allow_patterns=list(UPLOADED_FILES),
+                commit_message=commit_message or "Upload dczoo preset",
+            )
+        except hf_errors.HfHubHTTPError as error:
+            raise DczooError(_explain_http_error(error, uri, api.endpoint)) from error
+        except ValueError as error:  # e.g. the Hub rejected the card's metadata
+            raise DczooError(f"uploading to {uri} failed: {error}") from error
+        except OSError as error:  # httpx2 network errors are OSError subclasses
+            raise DczooError(
+                f"cannot upload to {uri}: {api.endpoint} could not be reached "
+                f"({type(error).__name__}); check the network or HF_ENDPOINT"
+            ) from error
+
+
+def _explain_http_error(error, uri, endpoint):
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    detail = getattr(error, "server_message", None) or (
+        str(error).splitlines()[0] if str(error) else type(error).__name__
+    )
+    if status in (401, 403):
+        return (
+            f"{endpoint} refused the upload to {uri} (HTTP {status}): the token "
+            "(HF_TOKEN or `hf auth login`) is invalid or cannot write to this "
+            f"repository. The Hub said: {detail}"
+        )
+    return f"uploading to {uri} failed (HTTP {status}): {detail}"

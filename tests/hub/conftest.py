@@ -1,0 +1,124 @@
+"""Fixtures for the Hub tests: tiny presets and a runner for child processes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from tests.hub.hub_client import MARKER
+from tests.models.tiny import random_windows
+from tests.models.tiny import tiny_corrector
+
+REPO = Path(__file__).resolve().parents[2]
+TOKEN = "hf_dczooTestToken_7Qx2Lm9Vw4"
+STUDENT_METADATA = {
+    "description": "A tiny test student (2 layers), not a real model.",
+    "role": "student",
+    "teacher": "teacher_6layer",
+    "training_data": "Random windows made by the test suite.",
+    "evaluation": {
+        "dataset": {"name": "Test windows", "type": "dczoo-test-windows", "split": "test"},
+        "metrics": [
+            {"type": "identity", "value": 0.987654, "name": "Read identity"},
+            {"type": "exact_window_accuracy", "value": 0.5, "name": "Exact windows"},
+        ],
+    },
+}
+
+
+class SavedPreset:
+    """A tiny model saved as a preset, with its outputs on fixed windows."""
+
+    def __init__(self, folder, windows_path, expected):
+        self.folder = Path(folder)
+        self.windows_path = windows_path
+        self.expected = expected
+
+    def read(self, name):
+        return (self.folder / name).read_bytes()
+
+    def json(self, name):
+        return json.loads(self.read(name))
+
+
+def save_tiny_preset(folder, windows_path, metadata=None, seed=0):
+    """Saves a tiny corrector (weights drawn from `seed`) as a preset."""
+    keras.utils.set_random_seed(seed)
+    model = tiny_corrector()
+    model.save_to_preset(folder, metadata=metadata)
+    windows = np.load(windows_path)
+    return SavedPreset(folder, windows_path, ops.convert_to_numpy(model(windows)))
+
+
+@pytest.fixture(scope="module")
+def hub_tmp(tmp_path_factory):
+    return tmp_path_factory.mktemp("hub")
+
+
+@pytest.fixture(scope="module")
+def windows_path(hub_tmp):
+    path = hub_tmp / "windows.npy"
+    np.save(path, random_windows(batch=2))
+    return path
+
+
+def hub_env(home, **overrides):
+    """The environment of a child process: no inherited Hub settings or token.
+
+    Args:
+        home: path. HF_HOME of the child (its cache is `home/hub`).
+        **overrides: variables to set (None removes one).
+
+    Returns:
+        dict.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("HF_", "HUGGING")) and key.lower() not in ("http_proxy", "https_proxy", "all_proxy")
+    }
+    env.update(
+        HF_HOME=str(home),
+        HF_HUB_CACHE=str(Path(home) / "hub"),
+        HF_HUB_DISABLE_TELEMETRY="1",
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        KERAS_BACKEND=keras.config.backend(),
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONPATH=os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    )
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def run_hub_client(steps, env, timeout=240):
+    """Runs `tests.hub.hub_client` with `steps` in a child process.
+
+    Returns:
+        `(results, output)`: one result dict per step, and the child's
+        stdout and stderr together.
+    """
+    completed = subprocess.run(
+        [sys.executable, "-m", "tests.hub.hub_client", json.dumps([_plain(s) for s in steps])],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    output = completed.stdout + completed.stderr
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(MARKER)]
+    if completed.returncode != 0 or not lines:
+        raise AssertionError(f"hub client failed ({completed.returncode}):\n{output[-4000:]}")
+    return json.loads(lines[-1][len(MARKER):]), output
+
+
+def _plain(step):
+    return {key: (os.fspath(value) if isinstance(value, Path) else value) for key, value in step.items()}
