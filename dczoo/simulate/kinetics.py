@@ -1,0 +1,160 @@
+"""Pulse kinetics of simulated subreads: pw and ip codes, and the ZMW's sn.
+
+Pulse width (pw) and inter-pulse duration (ip) are drawn in frames and stored as
+8-bit PacBio CodecV1 codes, as the real `@RG DS` (`Ipd:CodecV1=ip;PulseWidth:CodecV1=pw`)
+says. Their distributions depend on the incorporated (native) base and on
+whether the base is an error, as in the real human_1m subreads: inserted and
+mismatched bases are often short pulses, and inserted bases follow longer pauses.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from dczoo.simulate.subread_errors import STATE_INSERTION, STATE_MISMATCH
+
+_BASE_INDEX = np.full(256, 0, dtype=np.int64)
+for _i, _b in enumerate(b"ACGT"):
+    _BASE_INDEX[_b] = _i
+
+
+def codec_v1_encode(frames):
+    """Encodes frame counts as PacBio CodecV1 8-bit codes.
+
+    Frames 0-63 map to themselves, 64-191 in steps of 2, 192-447 in steps of 4,
+    448-951 in steps of 8; longer pulses saturate at 255.
+
+    Args:
+        frames: array-like of non-negative numbers.
+
+    Returns:
+        uint8 array of codes.
+
+    Example:
+    >>> codec_v1_encode([5, 64, 65, 200, 5000]).tolist()
+    [5, 64, 64, 130, 255]
+    """
+    f = np.asarray(frames, dtype=np.int64).clip(0, None)
+    code = np.where(f < 64, f,
+           np.where(f < 192, 64 + (f - 64) // 2,
+           np.where(f < 448, 128 + (f - 192) // 4, 192 + (f - 448) // 8)))
+    return np.minimum(code, 255).astype(np.uint8)
+
+
+def codec_v1_decode(codes):
+    """Frame count represented by each CodecV1 code (inverse of `codec_v1_encode`).
+
+    Args:
+        codes: array-like of ints in [0, 255].
+
+    Returns:
+        int64 array of frames.
+    """
+    c = np.asarray(codes, dtype=np.int64)
+    return np.where(c < 64, c,
+           np.where(c < 128, 64 + (c - 64) * 2,
+           np.where(c < 192, 192 + (c - 128) * 4, 448 + (c - 192) * 8)))
+
+
+@dataclasses.dataclass
+class KineticsModel:
+    """Parameters of the pw/ip/sn model (frames at 100 Hz).
+
+    Attributes:
+        pw_median: median pw of a correctly incorporated A, C, G, T.
+        pw_sigma: sd of log pw.
+        short_pulse_share: share of (inserted, mismatched) bases that are short pulses.
+        short_pulse_median: median pw of a short pulse.
+        ip_mean: mean ip before a correct A, C, G, T (before the ZMW factor).
+        ip_shape: gamma shape of ip.
+        pause_share: share of inserted bases that follow a long pause.
+        pause_median: median ip of a long pause.
+        pause_sigma: sd of log ip of a long pause.
+        zmw_ip_sd: sd of the log of the per-ZMW polymerase-speed factor on ip.
+        zmw_pw_sd: sd of the log of the per-ZMW factor on pw.
+        sn_a_median: median SNR of the A channel; C, G, T follow `sn_ratio`.
+        sn_ratio: SNR of A, C, G, T relative to A.
+    """
+
+    pw_median: tuple = (11.5, 18.0, 15.0, 11.0)
+    pw_sigma: float = 0.72
+    short_pulse_share: tuple = (0.45, 0.5)  # inserted, mismatched
+    short_pulse_median: float = 3.6
+    ip_mean: tuple = (16.0, 16.0, 17.0, 18.0)
+    ip_shape: float = 0.95
+    pause_share: float = 0.13
+    pause_median: float = 40.0
+    pause_sigma: float = 1.3
+    zmw_ip_sd: float = 0.3
+    zmw_pw_sd: float = 0.05
+    sn_a_median: float = 5.2
+    sn_ratio: tuple = (1.0, 1.9, 0.92, 1.6)
+
+
+@dataclasses.dataclass
+class ZmwKinetics:
+    """Per-ZMW draws: SNRs and speed factors.
+
+    Attributes:
+        sn: float32 array of 4 SNRs (A, C, G, T).
+        ip_factor: float, multiplies every ip.
+        pw_factor: float, multiplies every pw.
+    """
+
+    sn: np.ndarray
+    ip_factor: float
+    pw_factor: float
+
+
+def sample_zmw_kinetics(model, rng, quality_z=0.0):
+    """Draws the ZMW-level kinetics.
+
+    Args:
+        model: KineticsModel.
+        rng: numpy Generator.
+        quality_z: float. The ZMW's standardized error level (higher = noisier
+            ZMW); a noisy ZMW gets a lower SNR.
+
+    Returns:
+        ZmwKinetics.
+    """
+    sn_a = model.sn_a_median * np.exp(-0.12 * quality_z + 0.06 * rng.standard_normal())
+    ratio = np.asarray(model.sn_ratio) * np.exp(0.05 * rng.standard_normal(4))
+    ratio[0] = 1.0
+    return ZmwKinetics(
+        sn=(sn_a * ratio).astype(np.float32),
+        ip_factor=float(np.exp(model.zmw_ip_sd * rng.standard_normal())),
+        pw_factor=float(np.exp(model.zmw_pw_sd * rng.standard_normal())),
+    )
+
+
+def sample_kinetics(read, state, model, zmw, rng):
+    """Draws pw and ip codes for the bases of one subread, in native orientation.
+
+    Args:
+        read: uint8 array of bases as sequenced.
+        state: int8 array, STATE_MATCH / STATE_MISMATCH / STATE_INSERTION per base.
+        model: KineticsModel.
+        zmw: ZmwKinetics.
+        rng: numpy Generator.
+
+    Returns:
+        (pw, ip): two uint8 arrays of CodecV1 codes, same length as `read`.
+    """
+    n = read.size
+    base = _BASE_INDEX[read]
+    pw = np.asarray(model.pw_median)[base] * zmw.pw_factor * np.exp(model.pw_sigma * rng.standard_normal(n))
+    short = np.zeros(n, dtype=bool)
+    for st, share in zip((STATE_INSERTION, STATE_MISMATCH), model.short_pulse_share):
+        mask = state == st
+        short[mask] = rng.random(int(mask.sum())) < share
+    n_short = int(short.sum())
+    if n_short:
+        pw[short] = model.short_pulse_median * np.exp(0.35 * rng.standard_normal(n_short))
+    mean_ip = np.asarray(model.ip_mean)[base] * zmw.ip_factor
+    ip = rng.gamma(model.ip_shape, mean_ip / model.ip_shape)
+    pause = (state == STATE_INSERTION) & (rng.random(n) < model.pause_share)
+    n_pause = int(pause.sum())
+    if n_pause:
+        ip[pause] = model.pause_median * np.exp(model.pause_sigma * rng.standard_normal(n_pause))
+    return codec_v1_encode(np.maximum(pw, 1.0)), codec_v1_encode(ip)
