@@ -49,7 +49,8 @@ def register(subparsers):
     parser.add_argument("--max-passes", type=int, default=20, help="subreads per window (default 20)")
     parser.add_argument("--window-length", type=int, default=100, help="columns per window (default 100)")
     parser.add_argument("--ins-trim", type=int, default=5, help="remove insertions longer than this (default 5; 0: off)")
-    parser.add_argument("--shard-size", type=int, default=4096, help="windows per shard (default 4096)")
+    parser.add_argument("--shard-size", type=int, default=4096,
+                        help="windows per shard, whole ZMWs (default 4096)")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=run)
@@ -71,8 +72,9 @@ def _truth_inputs(args):
 
 def run(args):
     """Runs the command; returns the exit status."""
+    from dczoo.data.dataset_writer import DatasetWriter
     from dczoo.data.pipeline import iter_zmw_windows, parse_chunk
-    from dczoo.data.shards import DatasetWriter
+    from dczoo.data.window_packing import pack_for_shards
 
     truth = _truth_inputs(args)
     chunk = parse_chunk(args.chunk)
@@ -104,6 +106,7 @@ def run(args):
         truth=truth,
         chunk=chunk,
         progress=not args.no_progress,
+        transform=pack_for_shards,  # compress in the worker processes
     )
     with DatasetWriter(args.out, args.shard_size, overwrite=args.overwrite) as writer:
         for zmw in zmws:

@@ -7,21 +7,24 @@ Public API (numpy + pysam only; `WindowDataset` imports Keras on first use):
   `dczoo preprocess` and `dczoo correct`.
 * `ZmwWindows`: windows, metadata and (training) labels of one ZMW.
 * `TruthInputs`: the truth files of training mode.
-* `DatasetWriter`, `read_shard`, `read_summary`, `shard_paths`: the shard
-  format written by `dczoo preprocess`.
+* `DatasetWriter`, `pack_for_shards`, `read_shard`, `read_summary`,
+  `shard_paths`: the shard format written by `dczoo preprocess`.
 * `ShuffledBatches` (numpy) and `WindowDataset` (`keras.utils.PyDataset`).
 """
 
 from dczoo.data.batching import ShuffledBatches
 from dczoo.data.labels import TruthInputs
 from dczoo.data.pipeline import iter_zmw_windows, parse_chunk, sum_counters
-from dczoo.data.shards import DatasetWriter, read_shard, read_summary, shard_paths
+from dczoo.data.dataset_writer import DatasetWriter
+from dczoo.data.shards import read_shard, read_summary, shard_paths
+from dczoo.data.window_packing import PackedZmw, pack_for_shards
 from dczoo.data.windows import assemble_windows
 from dczoo.data.zmw_processing import PreprocessConfig, process_zmw
 from dczoo.data.zmw_windows import ZmwWindows
 
 __all__ = [
     "DatasetWriter",
+    "PackedZmw",
     "PreprocessConfig",
     "ShuffledBatches",
     "TruthInputs",
@@ -29,6 +32,7 @@ __all__ = [
     "ZmwWindows",
     "assemble_windows",
     "iter_zmw_windows",
+    "pack_for_shards",
     "parse_chunk",
     "process_zmw",
     "read_shard",

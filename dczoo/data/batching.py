@@ -82,6 +82,7 @@ class ShuffledBatches:
                 if parts[0][key].ndim
             }
             arrays["use_ccs_bq"] = parts[0]["use_ccs_bq"]
+            arrays["max_passes"] = parts[0]["max_passes"]
             self._cache[members] = arrays
             while len(self._cache) > 2:
                 self._cache.popitem(last=False)

@@ -32,6 +32,7 @@ class _Job:
     config: PreprocessConfig
     truth: object
     chunk: tuple
+    transform: object = None
 
 
 @dataclasses.dataclass
@@ -86,9 +87,10 @@ def _iter_job(job, worker=0, n_workers=1):
     select = _selector(job.chunk, worker, n_workers)
     for group in iter_zmw_groups(job.subreads_to_ccs, job.ccs_bam, select=select):
         if group.draft is not None:
-            yield process_zmw(
+            zmw = process_zmw(
                 group, job.config, job.truth, subreads_path=job.subreads_to_ccs
             )
+            yield zmw if job.transform is None else job.transform(zmw)
 
 
 def _worker_main(job, worker, n_workers, results):
@@ -197,6 +199,7 @@ def iter_zmw_windows(
     progress=False,
     start_method=None,
     queue_size=4,
+    transform=None,
 ):
     """Preprocesses a BAM pair into windows, one `ZmwWindows` per ZMW.
 
@@ -221,6 +224,11 @@ def iter_zmw_windows(
         start_method: multiprocessing start method; default "fork" where
             available (workers then inherit imported modules), else "spawn".
         queue_size: int. Finished ZMWs buffered per worker.
+        transform: optional picklable (module-level) function applied to
+            each `ZmwWindows` inside the worker; its results are yielded
+            instead (e.g. `dczoo.data.pack_for_shards`, which compresses
+            windows for `DatasetWriter` in parallel). They must have the
+            `n_windows` attribute for the progress bar.
 
     Returns:
         An iterator of `ZmwWindows`, in the order of `subreads_to_ccs`.
@@ -244,7 +252,9 @@ def iter_zmw_windows(
         ins_trim=int(ins_trim),
         use_ccs_bq=bool(use_ccs_bq),
     )
-    job = _Job(os.fspath(subreads_to_ccs), os.fspath(ccs_bam), config, truth, chunk)
+    job = _Job(
+        os.fspath(subreads_to_ccs), os.fspath(ccs_bam), config, truth, chunk, transform
+    )
     total = count_zmws(job.subreads_to_ccs, chunk)  # validates the file now
     open_bam(job.ccs_bam, "ccs.bam").close()
     cpus = max(1, int(cpus or 1))

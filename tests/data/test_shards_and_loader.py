@@ -41,7 +41,8 @@ def test_cli_shards_equal_reference(training_dataset, reference_windows):
     assert {s: v["windows"] for s, v in summary["splits"].items()} == {
         "train": 1239, "eval": 65, "test": 203
     }
-    assert [s["windows"] for s in summary["splits"]["train"]["shards"]] == [500, 500, 239]
+    # Shards hold whole ZMWs: 140+134+151+179 | 275+193+167 windows.
+    assert [s["windows"] for s in summary["splits"]["train"]["shards"]] == [604, 635]
     for split in ("train", "eval", "test"):
         reference = np.load(reference_windows / f"{split}.npz")
         shards = [read_shard(path) for path, _ in shard_paths(training_dataset, split)]
