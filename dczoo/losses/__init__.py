@@ -2,8 +2,21 @@
 
 * `AlignmentLoss`: DeepConsensus's soft alignment loss (the training loss).
 * `DistillationLoss`: KL or MSE between teacher and student at temperature T.
-* Metrics: `WindowAccuracy`, `AlignmentIdentity` / `alignment_identity`, and the
-  read-level `read_yield` helpers.
+* `WindowAccuracy` / `window_exact_matches`: exact gap-free window accuracy.
+* `align_windows` / `alignment_identity` / `batch_identity`: the reference's
+  hard affine-gap alignment identity (numpy).
+* `read_identity` / `read_yield` / `yield_over_baseline`: read-level yield at
+  empirical Q20/Q30/Q40.
 """
 
+from dczoo.losses.alignment_identity import align_windows
+from dczoo.losses.alignment_identity import alignment_identity
+from dczoo.losses.alignment_identity import batch_identity
 from dczoo.losses.alignment_loss import AlignmentLoss
+from dczoo.losses.distillation_loss import DistillationLoss
+from dczoo.losses.read_yield import empirical_quality
+from dczoo.losses.read_yield import read_identity
+from dczoo.losses.read_yield import read_yield
+from dczoo.losses.read_yield import yield_over_baseline
+from dczoo.losses.window_accuracy import WindowAccuracy
+from dczoo.losses.window_accuracy import window_exact_matches
