@@ -1,0 +1,110 @@
+"""Writing corrected reads as an unaligned BAM with the draft BAM's header.
+
+Records are unaligned (flag 4, MAPQ 255) and carry the draft's tags in the
+order DeepConsensus 1.2 writes them: `ec` (float, -1 when the draft has
+none), `np` (int), `rq` (float), `RG` and `zm` (int). The header is the
+header of `ccs.bam` plus one `@PG` line for dczoo.
+"""
+
+import pysam
+
+from dczoo.inference.atomic_output import AtomicOutput
+from dczoo.version import __version__
+
+
+def corrected_bam_header(draft_header, command_line=None):
+    """The output header: the draft BAM's header and a dczoo `@PG` line.
+
+    Args:
+        draft_header: `pysam.AlignmentHeader` or dict (of `ccs.bam`).
+        command_line: str or None, recorded as `CL`.
+
+    Returns:
+        dict for `pysam.AlignmentFile(header=...)`.
+    """
+    header = draft_header.to_dict() if hasattr(draft_header, "to_dict") else dict(draft_header)
+    header = {key: [dict(line) for line in value] if isinstance(value, list) else value
+              for key, value in header.items()}
+    programs = header.setdefault("PG", [])
+    ids = {line.get("ID") for line in programs}
+    program_id, suffix = "dczoo", 1
+    while program_id in ids:
+        program_id, suffix = f"dczoo.{suffix}", suffix + 1
+    line = {"ID": program_id, "PN": "dczoo", "VN": __version__}
+    if programs:
+        line["PP"] = programs[-1]["ID"]
+    if command_line:
+        line["CL"] = command_line
+    programs.append(line)
+    return header
+
+
+def read_to_segment(read, header):
+    """Builds the unaligned BAM record of a `CorrectedRead`."""
+    segment = pysam.AlignedSegment(header)
+    segment.query_name = read.name
+    segment.flag = 4
+    segment.reference_id = -1
+    segment.reference_start = -1
+    segment.mapping_quality = 255
+    segment.next_reference_id = -1
+    segment.next_reference_start = -1
+    segment.query_sequence = read.sequence
+    segment.query_qualities = pysam.qualitystring_to_array(read.quality_string)
+    segment.set_tag("ec", float(read.ec) if read.ec else -1.0, value_type="f")
+    if read.np is not None:
+        segment.set_tag("np", int(read.np), value_type="i")
+    if read.rq is not None:
+        segment.set_tag("rq", float(read.rq), value_type="f")
+    if read.rg is not None:
+        segment.set_tag("RG", str(read.rg), value_type="Z")
+    if read.zm is not None:
+        segment.set_tag("zm", int(read.zm), value_type="i")
+    return segment
+
+
+class BamWriter:
+    """Writes reads to an unaligned BAM that appears only on `commit()`.
+
+    Args:
+        path: str or Path of the output `.bam`.
+        draft_header: header of `ccs.bam` (`pysam.AlignmentHeader` or dict).
+        command_line: optional str recorded in the `@PG` line.
+
+    Example:
+    ```python
+    with BamWriter("corrected.bam", ccs_header) as writer:
+        writer.write(read)
+        writer.commit()
+    ```
+    """
+
+    def __init__(self, path, draft_header, command_line=None):
+        self.path = str(path)
+        self._output = AtomicOutput(path)
+        header = corrected_bam_header(draft_header, command_line)
+        self._bam = pysam.AlignmentFile(self._output.temporary_path, "wb", header=header)
+        self.n_written = 0
+
+    def write(self, read):
+        """Appends one read."""
+        self._bam.write(read_to_segment(read, self._bam.header))
+        self.n_written += 1
+
+    def commit(self):
+        """Closes the BAM and moves it to its final path."""
+        self._bam.close()
+        self._output.commit()
+
+    def abort(self):
+        """Closes and removes the partial file."""
+        self._bam.close()
+        self._output.abort()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if not self._output.committed:
+            self.abort()
+        return False

@@ -1,0 +1,111 @@
+"""Loading the corrector for `dczoo correct`: presets, checkpoints, precision.
+
+`--model` takes a built-in preset name, a preset folder, an `hf://` handle,
+or an official DeepConsensus checkpoint (a folder with `checkpoint` and
+`params.json`, or a `.../checkpoint-N` prefix), which is converted in memory
+on every run (nothing is cached; convert once with
+`from_deepconsensus_checkpoint(...).save_to_preset(folder)` to skip that).
+
+Precision levers: `bfloat16` runs the model with a mixed bfloat16 policy
+(weights stay float32, matmuls run in bfloat16); `int8` quantizes the
+feed-forward and projection Dense layers with `keras.Model.quantize("int8")`.
+"""
+
+import os
+
+import keras
+
+from dczoo.errors import DczooInputError
+
+PRECISIONS = ("float32", "bfloat16", "int8")
+
+
+def is_deepconsensus_checkpoint(path):
+    """Whether `path` is a DeepConsensus TF checkpoint folder or prefix."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        has_params = os.path.exists(os.path.join(path, "params.json"))
+        has_state = os.path.exists(os.path.join(path, "checkpoint")) or any(
+            name.endswith(".index") for name in os.listdir(path)
+        )
+        return has_params and has_state
+    return os.path.exists(path + ".index")
+
+
+def with_precision(model, precision):
+    """A copy of `model` computing in another precision (or `model` itself).
+
+    Args:
+        model: `DeepConsensusCorrector`.
+        precision: "float32", "bfloat16" or "int8".
+
+    Returns:
+        `DeepConsensusCorrector`.
+    """
+    from dczoo.models import DeepConsensusBackbone, DeepConsensusCorrector
+
+    if precision not in PRECISIONS:
+        raise DczooInputError(
+            f"--precision {precision!r}: choose one of {', '.join(PRECISIONS)}"
+        )
+    if precision == "float32":
+        return model
+    policy = "mixed_bfloat16" if precision == "bfloat16" else "float32"
+    backbone_config = dict(model.backbone.get_config(), dtype=policy)
+    backbone = DeepConsensusBackbone.from_config(backbone_config)
+    copy = DeepConsensusCorrector(
+        backbone, quality_calibration=model.quality_calibration, dtype=policy
+    )
+    copy.set_weights(model.get_weights())
+    if precision == "int8":
+        copy.quantize("int8")
+    return copy
+
+
+def load_corrector(handle, precision="float32"):
+    """Loads the model that `dczoo correct` runs.
+
+    Args:
+        handle: str or Path (preset name, preset folder, `hf://...`, or a
+            DeepConsensus checkpoint folder/prefix), or a
+            `DeepConsensusCorrector`.
+        precision: "float32", "bfloat16" or "int8".
+
+    Returns:
+        `(model, description)`: the corrector and a dict describing where it
+        came from (for the run summary).
+
+    Example:
+    ```python
+    model, info = load_corrector("student_4layer")
+    model, info = load_corrector("deepconsensus_model/", precision="bfloat16")
+    ```
+    """
+    from dczoo.models import DeepConsensusCorrector
+
+    if isinstance(handle, keras.Model):
+        model, source = handle, "in-memory model"
+    elif is_deepconsensus_checkpoint(handle):
+        from dczoo.models.convert import from_deepconsensus_checkpoint
+
+        model, source = from_deepconsensus_checkpoint(handle), "deepconsensus checkpoint"
+    else:
+        handle = os.fspath(handle)
+        if os.path.isdir(handle) and not os.path.exists(os.path.join(handle, "config.json")):
+            raise DczooInputError(
+                f"--model {handle}: the folder is neither a dczoo preset "
+                "(config.json) nor a DeepConsensus checkpoint (checkpoint + "
+                "params.json)"
+            )
+        model, source = DeepConsensusCorrector.from_preset(handle), "preset"
+    model = with_precision(model, precision)
+    description = {
+        "model": handle if isinstance(handle, str) else type(handle).__name__,
+        "source": source,
+        "num_layers": int(model.num_layers),
+        "parameters": int(model.count_params()),
+        "precision": precision,
+        "backend": keras.backend.backend(),
+        "quality_calibration": model.quality_calibration,
+    }
+    return model, description

@@ -1,0 +1,174 @@
+"""`ZmwCorrector`: streams ZMWs' windows through the model into reads.
+
+Windows that need the model are copied into one fixed-size batch buffer,
+across ZMW boundaries, so every model call but the last is a full batch and
+no Python code runs per window. When a batch is predicted its calls are
+scattered back to their ZMWs; a ZMW is stitched, filtered and emitted as soon
+as all its windows are called and every earlier ZMW has been emitted, so the
+output follows the input order whatever the batch size.
+"""
+
+import collections
+import time
+
+import numpy as np
+
+from dczoo.constants import MAX_BASE_QUALITY
+from dczoo.data import assemble_windows
+from dczoo.inference.corrected_read import CorrectedRead
+from dczoo.inference.quality import probabilities_to_calls
+from dczoo.inference.read_filter import SUCCESS, ReadFilter
+from dczoo.inference.stitching import stitch_read
+from dczoo.inference.window_skipping import (
+    DEFAULT_SKIP_WINDOWS_ABOVE,
+    draft_calls,
+    skip_mask,
+)
+
+
+class _PendingZmw:
+    """A ZMW whose windows are (partly) waiting for the model."""
+
+    __slots__ = ("zmw", "tokens", "qualities", "remaining")
+
+    def __init__(self, zmw):
+        shape = (zmw.n_windows, zmw.ccs_bq.shape[1])
+        self.zmw = zmw
+        self.tokens = np.zeros(shape, np.uint8)
+        self.qualities = np.zeros(shape, np.int32)
+        self.remaining = 0
+
+
+class ZmwCorrector:
+    """Corrects ZMWs given one at a time, emitting reads in the same order.
+
+    Args:
+        predictor: `BatchedPredictor`.
+        emit: callable `(zmw, read_or_None, outcome)`, called once per ZMW in
+            input order; `read` is a `CorrectedRead` when outcome is
+            "success", else None.
+        calibration: `QualityCalibration` or None for model qualities.
+        ccs_calibration: `QualityCalibration` or None for passed-through
+            draft qualities.
+        skip_windows_above: float. Draft-average threshold (0: off).
+        max_base_quality: int. Quality cap.
+        read_filter: `ReadFilter` (counts outcomes).
+
+    Attributes:
+        counts: dict of window counters (`windows`, `windows_model`,
+            `windows_skipped_quality`, `windows_overflow`, `zmws`).
+        postprocess_seconds: float. Time spent on calls, stitching, filters
+            and `emit`.
+    """
+
+    def __init__(
+        self,
+        predictor,
+        emit,
+        calibration=None,
+        ccs_calibration=None,
+        skip_windows_above=DEFAULT_SKIP_WINDOWS_ABOVE,
+        max_base_quality=MAX_BASE_QUALITY,
+        read_filter=None,
+    ):
+        self.predictor = predictor
+        self.emit = emit
+        self.calibration = calibration
+        self.ccs_calibration = ccs_calibration
+        self.skip_windows_above = skip_windows_above
+        self.max_base_quality = max_base_quality
+        self.read_filter = read_filter or ReadFilter()
+        self.counts = collections.Counter(
+            zmws=0, windows=0, windows_model=0, windows_skipped_quality=0,
+            windows_overflow=0,
+        )
+        self.postprocess_seconds = 0.0
+        self._order = collections.deque()
+        self._buffer = None
+        self._fill = 0
+        self._segments = []
+
+    def add(self, zmw):
+        """Takes one `dczoo.data.ZmwWindows` (in input order)."""
+        pending = _PendingZmw(zmw)
+        self._order.append(pending)
+        self.counts["zmws"] += 1
+        self.counts["windows"] += zmw.n_windows
+        overflow = zmw.overflow
+        skip = skip_mask(zmw.ccs_bq, self.skip_windows_above, overflow)
+        if skip.any():
+            draft_row = zmw.rows[skip, 4 * zmw.max_passes]
+            pending.tokens[skip], pending.qualities[skip] = draft_calls(
+                draft_row, zmw.ccs_bq[skip], self.ccs_calibration, self.max_base_quality
+            )
+            n_overflow = int(overflow.sum())
+            self.counts["windows_overflow"] += n_overflow
+            self.counts["windows_skipped_quality"] += int(skip.sum()) - n_overflow
+        model_index = np.flatnonzero(~skip)
+        pending.remaining = model_index.size
+        self.counts["windows_model"] += model_index.size
+        position = 0
+        while position < model_index.size:
+            buffer = self._batch_buffer(zmw)
+            take = min(buffer.shape[0] - self._fill, model_index.size - position)
+            index = model_index[position : position + take]
+            buffer[self._fill : self._fill + take] = assemble_windows(
+                zmw.rows[index], zmw.ccs_bq[index], zmw.sn, zmw.use_ccs_bq
+            )
+            self._segments.append((pending, index, self._fill))
+            self._fill += take
+            position += take
+            if self._fill == buffer.shape[0]:
+                self._run_batch()
+        self._emit_ready()
+
+    def finish(self):
+        """Predicts the last partial batch and emits every remaining ZMW."""
+        if self._fill:
+            self._run_batch()
+        self._emit_ready()
+        if self._order:
+            raise RuntimeError("ZMWs left unemitted after the last batch")
+
+    def _batch_buffer(self, zmw):
+        rows = zmw.rows.shape[1] + 4 + (1 if zmw.use_ccs_bq else 0)
+        shape = (self.predictor.batch_size, rows, zmw.ccs_bq.shape[1])
+        if self._buffer is None:
+            self._buffer = np.zeros(shape, np.float32)
+        elif self._buffer.shape != shape:
+            raise ValueError(
+                f"{zmw.name}: windows of shape {shape[1:]} differ from earlier "
+                f"ones {self._buffer.shape[1:]}"
+            )
+        return self._buffer
+
+    def _run_batch(self):
+        probs = self.predictor.predict_batch(self._buffer[: self._fill])
+        start = time.perf_counter()
+        tokens, qualities = probabilities_to_calls(
+            probs, self.calibration, self.max_base_quality
+        )
+        for pending, index, offset in self._segments:
+            stop = offset + index.size
+            pending.tokens[index] = tokens[offset:stop]
+            pending.qualities[index] = qualities[offset:stop]
+            pending.remaining -= index.size
+        self._segments = []
+        self._fill = 0
+        self.postprocess_seconds += time.perf_counter() - start
+
+    def _emit_ready(self):
+        start = time.perf_counter()
+        while self._order and self._order[0].remaining == 0:
+            pending = self._order.popleft()
+            zmw = pending.zmw
+            stitched = stitch_read(
+                zmw.window_pos, pending.tokens, pending.qualities, zmw.ccs_bq.shape[1]
+            )
+            sequence, qualities = stitched if stitched is not None else (None, None)
+            outcome = self.read_filter.outcome(sequence, qualities)
+            read = None
+            if outcome == SUCCESS:
+                read = CorrectedRead.from_draft(zmw.draft, sequence, qualities)
+            self.emit(zmw, read, outcome)
+        self.postprocess_seconds += time.perf_counter() - start
