@@ -69,6 +69,11 @@ def within_tolerance(real, sim, tolerance):
     >>> within_tolerance(0.05, 0.055, ("rel", 0.2))
     True
     """
+    result = _within(float(real), float(sim), tolerance)
+    return None if result is None else bool(result)
+
+
+def _within(real, sim, tolerance):
     kind = tolerance[0]
     if kind == "info" or any(isinstance(v, float) and math.isnan(v) for v in (real, sim)):
         return None

@@ -183,7 +183,7 @@ def simulate(config, out_dir, cpus=1, progress=True, force=False, command_line="
         info = {
             "dczoo_version": __version__,
             "parameters": config.to_dict(),
-            "reference": os.path.abspath(config.reference) if config.reference else None,
+            "reference": config.reference,
             "contigs": [dataclasses.asdict(c) for c in contigs],
         }
         paths = writer.finish(info)

@@ -63,7 +63,7 @@ class SubreadErrorModel:
     systematic_sites_per_kb: float = 2.0
     systematic_min_run: int = 3
     systematic_strength: tuple = (0.1, 0.6)
-    confident_sites_per_kb: float = 0.3
+    confident_sites_per_kb: float = 0.45
     confident_strength: tuple = (0.85, 1.0)
 
     def validate(self):
