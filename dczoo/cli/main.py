@@ -2,8 +2,12 @@
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
+
+# Quiet TensorFlow's C++ start-up logging unless the user asked for it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from dczoo.errors import DczooError
 from dczoo.version import __version__
