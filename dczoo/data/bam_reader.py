@@ -1,14 +1,13 @@
-"""Reading the inputs: subreads grouped by ZMW, each with its draft read.
+"""Reading BAM records: opening files safely, parsing subreads and drafts.
 
 `subreads_to_ccs.bam` (actc output) holds each ZMW's subreads aligned to the
 ZMW's own draft (CCS) read, which is the BAM reference. `ccs.bam` holds the
-drafts, unaligned, in the same ZMW order. Both are streamed once, forward
-only, like the reference implementation; no index is needed.
+drafts, unaligned, in the same ZMW order. `dczoo.data.zmw_groups` groups
+them by ZMW.
 
 Every problem raises `DczooInputError` naming the file, the read and the
 problem: a file that is missing, empty, not BAM or truncated; subreads that
-are not aligned; missing or malformed kinetics tags (pw, ip, sn); a draft
-missing from ccs.bam or listed in another order.
+are not aligned; missing or malformed kinetics tags (pw, ip, sn) or CIGARs.
 """
 
 import contextlib
@@ -73,23 +72,6 @@ class Draft:
     rq: float = None
     rg: str = None
     zm: int = None
-
-
-@dataclasses.dataclass
-class ZmwGroup:
-    """The records of one ZMW.
-
-    Attributes:
-        ordinal: int. 0-based index of the ZMW in `subreads_to_ccs.bam`.
-        name: str. Name of the draft read (`movie/zmw/ccs`).
-        subreads: list of `Subread` (empty when the ZMW was not selected).
-        draft: `Draft` (None when the ZMW was not selected).
-    """
-
-    ordinal: int
-    name: str
-    subreads: list
-    draft: Draft
 
 
 @contextlib.contextmanager
@@ -168,13 +150,15 @@ def iter_records(bam, path, role):
         role: str. For messages.
 
     Yields:
-        pysam.AlignedSegment.
+        `(record, offset)`: pysam.AlignedSegment and the BGZF virtual offset
+        where it starts (for `AlignmentFile.seek`).
 
     Raises:
         DczooInputError: if the file ends in the middle of a record.
     """
     last = None
     iterator = bam.fetch(until_eof=True)
+    offset = bam.tell()
     while True:
         try:
             with quiet_htslib():
@@ -187,7 +171,8 @@ def iter_records(bam, path, role):
                 f"{path}: {role} is truncated or corrupt {after} ({error})"
             ) from None
         last = record.query_name
-        yield record
+        start, offset = offset, bam.tell()
+        yield record, start
 
 
 def zmw_of_name(name):
@@ -364,131 +349,3 @@ def check_subreads_header(bam, path):
             "align the subreads to their draft with actc first"
         )
     return n_references
-
-
-class DraftMatcher:
-    """Finds each ZMW's draft by streaming `ccs.bam` forward only.
-
-    Drafts without subreads are skipped silently. A draft that is not ahead
-    of the previous match is reported as missing or out of order.
-    """
-
-    def __init__(self, ccs_path, subreads_path):
-        self.path = os.fspath(ccs_path)
-        self._subreads_path = os.fspath(subreads_path)
-        self._bam = open_bam(self.path, "ccs.bam")
-        self._records = iter_records(self._bam, self.path, "ccs.bam")
-        self._previous = None
-
-    def close(self):
-        close_quietly(self._bam)
-
-    def find(self, draft_name, subread_name):
-        """Advances to the draft named `draft_name` and returns its record."""
-        for record in self._records:
-            if record.query_name == draft_name:
-                self._previous = draft_name
-                return record
-        raise self._missing_error(draft_name, subread_name)
-
-    def _missing_error(self, draft_name, subread_name):
-        bam = open_bam(self.path, "ccs.bam")
-        try:
-            present = any(
-                r.query_name == draft_name
-                for r in iter_records(bam, self.path, "ccs.bam")
-            )
-        finally:
-            close_quietly(bam)
-        if present:
-            after = f" after {self._previous}" if self._previous else ""
-            return DczooInputError(
-                f"{self.path}: draft read {draft_name} (of subread "
-                f"{subread_name}) is not ahead of the previous draft{after}: "
-                f"ccs.bam must list drafts in the same ZMW order as "
-                f"{self._subreads_path}"
-            )
-        return DczooInputError(
-            f"{self.path}: no draft read named {draft_name}, the draft that "
-            f"subread {subread_name} of {self._subreads_path} is aligned to"
-        )
-
-
-def iter_zmw_groups(subreads_path, ccs_path, select=None):
-    """Streams ZMWs: their subreads and draft, in file order.
-
-    Subreads are grouped by consecutive equal `zm` tag (by the name's ZMW
-    field when the tag is absent). Unmapped subreads are skipped, like the
-    reference; secondary and supplementary alignments are skipped too.
-
-    Args:
-        subreads_path: str or Path of `subreads_to_ccs.bam`.
-        ccs_path: str or Path of `ccs.bam`.
-        select: optional callable `ordinal -> bool`. Unselected ZMWs are
-            still matched against ccs.bam (so ordering errors do not depend
-            on the selection) but their records are not parsed; they are
-            yielded with empty `subreads` and `draft=None`.
-
-    Yields:
-        `ZmwGroup`.
-
-    Raises:
-        DczooInputError: for any problem with the inputs.
-    """
-    subreads_path = os.fspath(subreads_path)
-    bam = open_bam(subreads_path, "subreads_to_ccs.bam")
-    matcher = None
-    try:
-        check_subreads_header(bam, subreads_path)
-        matcher = DraftMatcher(ccs_path, subreads_path)
-        ordinal = 0
-        n_records = 0
-        group, group_key = [], None
-        for record in iter_records(bam, subreads_path, "subreads_to_ccs.bam"):
-            n_records += 1
-            if record.is_unmapped or record.is_secondary or record.is_supplementary:
-                continue
-            key = _zmw_key(record)
-            if group and key != group_key:
-                yield _make_group(ordinal, group, matcher, select, subreads_path)
-                ordinal += 1
-                group = []
-            group_key = key
-            group.append(record)
-        if group:
-            yield _make_group(ordinal, group, matcher, select, subreads_path)
-            ordinal += 1
-        if ordinal == 0:
-            problem = (
-                "has no records"
-                if n_records == 0
-                else f"has none of its {n_records} records aligned"
-            )
-            raise DczooInputError(f"{subreads_path}: subreads_to_ccs.bam {problem}")
-    finally:
-        close_quietly(bam)
-        if matcher is not None:
-            matcher.close()
-
-
-def _zmw_key(record):
-    if record.has_tag("zm"):
-        return record.get_tag("zm")
-    return record.query_name.rsplit("/", 1)[0]
-
-
-def _make_group(ordinal, records, matcher, select, path):
-    first = records[0]
-    draft_name = first.reference_name
-    draft_record = matcher.find(draft_name, first.query_name)
-    if select is not None and not select(ordinal):
-        return ZmwGroup(ordinal, draft_name, [], None)
-    for record in records[1:]:
-        if record.reference_name != draft_name:
-            raise DczooInputError(
-                f"{path}: subread {record.query_name} is aligned to "
-                f"{record.reference_name}, but its ZMW's draft is {draft_name}"
-            )
-    subreads = [parse_subread(record, path) for record in records]
-    draft = parse_draft(draft_record, matcher.path)
-    return ZmwGroup(ordinal, draft_name, subreads, draft)

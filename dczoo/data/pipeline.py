@@ -3,26 +3,21 @@
 This is the single entry point that training data preparation
 (`dczoo preprocess`) and read correction (`dczoo correct`) share.
 
-With `cpus > 1`, worker process `k` of `K` handles the `k`-th, `(k + K)`-th,
-... selected ZMW: every worker streams both BAMs itself (matching each ZMW's
-draft, so order errors are found identically), but parses and processes only
-its own ZMWs. The parent takes results round-robin from the workers, which
-gives exactly the serial order whatever `cpus` is. Workers import numpy and
-pysam only.
+With `cpus > 1`, the parent scans the BAMs once and workers seek to their
+ZMWs (see `dczoo.data.workers`); results come back in input order whatever
+`cpus` is, and equal the serial ones.
 """
 
 import dataclasses
 import itertools
 import multiprocessing
 import os
-import queue as queue_module
-import traceback
 
-from dczoo.data.bam_reader import check_subreads_header, iter_zmw_groups, open_bam
-from dczoo.data.zmw_processing import PreprocessConfig, process_zmw
-from dczoo.errors import DczooError, DczooInputError
-
-_END = "__dczoo_worker_done__"
+from dczoo.data.bam_reader import check_subreads_header, close_quietly, open_bam
+from dczoo.data.workers import iter_parallel, run_job
+from dczoo.data.zmw_groups import iter_zmw_groups
+from dczoo.data.zmw_processing import PreprocessConfig
+from dczoo.errors import DczooInputError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,12 +28,6 @@ class _Job:
     truth: object
     chunk: tuple
     transform: object = None
-
-
-@dataclasses.dataclass
-class _Failure:
-    error: BaseException
-    trace: str
 
 
 def parse_chunk(text):
@@ -72,90 +61,16 @@ def _check_chunk(chunk):
     return int(index), int(count)
 
 
-def _selector(chunk, worker, n_workers):
-    index, count = chunk or (0, 1)
-
-    def select(ordinal):
-        if ordinal % count != index:
-            return False
-        return (ordinal // count) % n_workers == worker
-
-    return select
+def _selector(chunk):
+    if chunk is None:
+        return None
+    index, count = chunk
+    return lambda ordinal: ordinal % count == index
 
 
-def _iter_job(job, worker=0, n_workers=1):
-    select = _selector(job.chunk, worker, n_workers)
-    for group in iter_zmw_groups(job.subreads_to_ccs, job.ccs_bam, select=select):
-        if group.draft is not None:
-            zmw = process_zmw(
-                group, job.config, job.truth, subreads_path=job.subreads_to_ccs
-            )
-            yield zmw if job.transform is None else job.transform(zmw)
-
-
-def _worker_main(job, worker, n_workers, results):
-    try:
-        for zmw in _iter_job(job, worker, n_workers):
-            results.put(zmw)
-        results.put(_END)
-    except BaseException as error:  # reported to the parent, which re-raises
-        if not isinstance(error, DczooError):
-            error = RuntimeError(f"{type(error).__name__}: {error}")
-        results.put(_Failure(error, traceback.format_exc()))
-
-
-def _next_result(results, process, worker):
-    while True:
-        try:
-            return results.get(timeout=0.5)
-        except queue_module.Empty:
-            if not process.is_alive():
-                try:
-                    return results.get(timeout=0.5)
-                except queue_module.Empty:
-                    raise RuntimeError(
-                        f"preprocessing worker {worker} exited with code "
-                        f"{process.exitcode} without reporting"
-                    ) from None
-
-
-def _iter_parallel(job, cpus, start_method, queue_size):
-    context = multiprocessing.get_context(start_method)
-    queues = [context.Queue(maxsize=queue_size) for _ in range(cpus)]
-    processes = [
-        context.Process(
-            target=_worker_main,
-            args=(job, k, cpus, queues[k]),
-            name=f"dczoo-preprocess-{k}",
-            daemon=True,
-        )
-        for k in range(cpus)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        turn = 0
-        while True:
-            k = turn % cpus
-            item = _next_result(queues[k], processes[k], k)
-            if isinstance(item, str) and item == _END:
-                return
-            if isinstance(item, _Failure):
-                if isinstance(item.error, DczooError):
-                    raise item.error
-                raise RuntimeError(
-                    f"preprocessing worker {k} failed:\n{item.trace}"
-                ) from item.error
-            yield item
-            turn += 1
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join()
-        for results in queues:
-            results.close()
+def _iter_serial(job):
+    for group in iter_zmw_groups(job.subreads_to_ccs, job.ccs_bam, _selector(job.chunk)):
+        yield run_job(job, group)
 
 
 def _default_start_method():
@@ -178,7 +93,7 @@ def count_zmws(subreads_to_ccs, chunk=None):
     try:
         total = check_subreads_header(bam, path)
     finally:
-        bam.close()
+        close_quietly(bam)
     if chunk is None:
         return total
     index, count = chunk
@@ -219,11 +134,11 @@ def iter_zmw_windows(
             splits; ZMWs without usable truth come with `skip_reason`).
         chunk: optional `(i, N)` or "i/N": only ZMWs whose 0-based ordinal in
             `subreads_to_ccs` is `i` modulo `N` (interleaved, so chunks are
-            balanced without an index; every chunk still reads both files).
+            balanced without an index; every chunk still streams both files).
         progress: bool. Show a tqdm bar (ZMWs/s) on stderr.
         start_method: multiprocessing start method; default "fork" where
             available (workers then inherit imported modules), else "spawn".
-        queue_size: int. Finished ZMWs buffered per worker.
+        queue_size: int. ZMWs in flight per worker.
         transform: optional picklable (module-level) function applied to
             each `ZmwWindows` inside the worker; its results are yielded
             instead (e.g. `dczoo.data.pack_for_shards`, which compresses
@@ -256,17 +171,18 @@ def iter_zmw_windows(
         os.fspath(subreads_to_ccs), os.fspath(ccs_bam), config, truth, chunk, transform
     )
     total = count_zmws(job.subreads_to_ccs, chunk)  # validates the file now
-    open_bam(job.ccs_bam, "ccs.bam").close()
+    close_quietly(open_bam(job.ccs_bam, "ccs.bam"))
     cpus = max(1, int(cpus or 1))
     return _generate(job, cpus, total, progress, start_method, queue_size)
 
 
 def _generate(job, cpus, total, progress, start_method, queue_size):
     if cpus == 1:
-        results = _iter_job(job)
+        results = _iter_serial(job)
     else:
-        results = _iter_parallel(
-            job, cpus, start_method or _default_start_method(), queue_size
+        results = iter_parallel(
+            job, _selector(job.chunk), cpus, start_method or _default_start_method(),
+            queue_size,
         )
     if not progress:
         yield from results

@@ -139,7 +139,7 @@ def process_zmw(group, config, truth=None, *, subreads_path="subreads_to_ccs.bam
     """Turns one ZMW into windows (and labels in training mode).
 
     Args:
-        group: `dczoo.data.bam_reader.ZmwGroup` with subreads and draft.
+        group: `dczoo.data.zmw_groups.ZmwGroup` with subreads and draft.
         config: `PreprocessConfig`.
         truth: optional `dczoo.data.labels.TruthInputs` (training mode).
         subreads_path: str. For error messages.
