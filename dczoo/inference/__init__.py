@@ -1,28 +1,47 @@
 """dczoo.inference: correcting reads with a trained corrector.
 
-Public API:
+Public API (imported on first use, so `import dczoo.inference` stays light):
 
 * `correct(subreads_to_ccs, ccs_bam, model=..., output=None, **options)`:
   corrected reads (list of `CorrectedRead`, with `.summary`).
 * `run_correction(...)` and `CorrectionOptions`: the engine behind
   `dczoo correct` (writes FASTQ/BAM atomically plus a summary JSON).
+* `filter_reads(...)`: the engine behind `dczoo filter`.
 * Building blocks: `BatchedPredictor`, `ZmwCorrector`, `QualityCalibration`,
   `probabilities_to_calls`, `average_phred`, `skip_mask`, `stitch_read`,
   `ReadFilter`, `FastqWriter`, `BamWriter`, `load_corrector`.
 """
 
-from dczoo.inference.bam_writer import BamWriter
-from dczoo.inference.batched_predictor import BatchedPredictor
-from dczoo.inference.corrected_read import CorrectedRead
-from dczoo.inference.fastq_writer import FastqWriter
-from dczoo.inference.model_loading import load_corrector
-from dczoo.inference.pipeline import CorrectionOptions, correct, run_correction
-from dczoo.inference.quality import (
-    QualityCalibration,
-    average_phred,
-    probabilities_to_calls,
-)
-from dczoo.inference.read_filter import ReadFilter
-from dczoo.inference.stitching import stitch_read
-from dczoo.inference.window_skipping import skip_mask
-from dczoo.inference.zmw_corrector import ZmwCorrector
+import importlib
+
+_EXPORTS = {
+    "BamWriter": "bam_writer",
+    "BatchedPredictor": "batched_predictor",
+    "CorrectedRead": "corrected_read",
+    "CorrectionOptions": "pipeline",
+    "FastqWriter": "fastq_writer",
+    "QualityCalibration": "quality",
+    "ReadFilter": "read_filter",
+    "ZmwCorrector": "zmw_corrector",
+    "average_phred": "quality",
+    "correct": "pipeline",
+    "filter_reads": "filter_reads",
+    "load_corrector": "model_loading",
+    "probabilities_to_calls": "quality",
+    "run_correction": "pipeline",
+    "skip_mask": "window_skipping",
+    "stitch_read": "stitching",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module = importlib.import_module(f"dczoo.inference.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'dczoo.inference' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

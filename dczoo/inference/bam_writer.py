@@ -13,30 +13,41 @@ from dczoo.version import __version__
 
 
 def corrected_bam_header(draft_header, command_line=None):
-    """The output header: the draft BAM's header and a dczoo `@PG` line.
+    """The output header: the draft BAM's header lines, then a dczoo `@PG` line.
+
+    The draft header's text is kept as it is (line and field order).
 
     Args:
-        draft_header: `pysam.AlignmentHeader` or dict (of `ccs.bam`).
+        draft_header: `pysam.AlignmentHeader`, header text, or dict (of `ccs.bam`).
         command_line: str or None, recorded as `CL`.
 
     Returns:
-        dict for `pysam.AlignmentFile(header=...)`.
+        `pysam.AlignmentHeader`.
     """
-    header = draft_header.to_dict() if hasattr(draft_header, "to_dict") else dict(draft_header)
-    header = {key: [dict(line) for line in value] if isinstance(value, list) else value
-              for key, value in header.items()}
-    programs = header.setdefault("PG", [])
-    ids = {line.get("ID") for line in programs}
+    if isinstance(draft_header, dict):
+        draft_header = pysam.AlignmentHeader.from_dict(draft_header)
+    text = str(draft_header)
+    lines = [line for line in text.splitlines() if line.strip()]
+    ids = {
+        field[3:]
+        for line in lines
+        if line.startswith("@PG")
+        for field in line.split("\t")
+        if field.startswith("ID:")
+    }
     program_id, suffix = "dczoo", 1
     while program_id in ids:
         program_id, suffix = f"dczoo.{suffix}", suffix + 1
-    line = {"ID": program_id, "PN": "dczoo", "VN": __version__}
-    if programs:
-        line["PP"] = programs[-1]["ID"]
+    fields = [f"@PG\tID:{program_id}\tPN:dczoo", f"VN:{__version__}"]
+    previous = [line for line in lines if line.startswith("@PG")]
+    if previous:
+        last_id = [f[3:] for f in previous[-1].split("\t") if f.startswith("ID:")]
+        if last_id:
+            fields.append(f"PP:{last_id[0]}")
     if command_line:
-        line["CL"] = command_line
-    programs.append(line)
-    return header
+        fields.append("CL:" + " ".join(command_line.split()))
+    lines.append("\t".join(fields))
+    return pysam.AlignmentHeader.from_text("\n".join(lines) + "\n")
 
 
 def read_to_segment(read, header):
@@ -68,7 +79,7 @@ class BamWriter:
 
     Args:
         path: str or Path of the output `.bam`.
-        draft_header: header of `ccs.bam` (`pysam.AlignmentHeader` or dict).
+        draft_header: header of `ccs.bam` (`pysam.AlignmentHeader`, text or dict).
         command_line: optional str recorded in the `@PG` line.
 
     Example:

@@ -20,11 +20,22 @@ probs = predictor.predict(windows)  # (n, 100, 5) float32 numpy
 """
 
 import time
+import weakref
 
-import keras
 import numpy as np
 
 DEFAULT_BATCH_SIZE = 256
+
+# Compiled forward functions per model, so that repeated runs with the same
+# model (e.g. `correct()` called per shard) do not compile again.
+_COMPILED = weakref.WeakKeyDictionary()
+
+
+def _cached(model, key, build):
+    functions = _COMPILED.setdefault(model, {})
+    if key not in functions:
+        functions[key] = build()
+    return functions[key]
 
 
 def padded_size(n, batch_size, smallest=32):
@@ -67,6 +78,8 @@ class BatchedPredictor:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model = model
+        import keras
+
         self.batch_size = int(batch_size)
         self.backend = keras.backend.backend()
         self.jit_compile = jit_compile is True
@@ -88,48 +101,53 @@ class BatchedPredictor:
             return self._jax_call()
         if self.backend == "torch":
             return self._torch_call()
+        import keras
+
         return lambda windows: keras.ops.convert_to_numpy(self.model(windows, training=False))
 
     def _tensorflow_call(self):
         import tensorflow as tf
 
-        model = self.model
-        length = model.input_shape[-1]
-        rows = model.input_shape[-2]
-        batch = self.batch_size if self.jit_compile else None
-        signature = [tf.TensorSpec((batch, rows, length), tf.float32)]
+        model_ref = weakref.ref(self.model)
+        rows, length = self.model.input_shape[-2:]
+        jit_compile = self.jit_compile
 
-        @tf.function(input_signature=signature, jit_compile=self.jit_compile, reduce_retracing=True)
-        def forward(windows):
-            return model(windows, training=False)
+        def build(batch):
+            signature = [tf.TensorSpec((batch, rows, length), tf.float32)]
 
-        if self.jit_compile:
-            # XLA needs the signature's fixed batch; other sizes get their own.
-            cache = {self.batch_size: forward}
+            @tf.function(input_signature=signature, jit_compile=jit_compile)
+            def forward(windows):
+                return model_ref()(windows, training=False)
 
-            def call(windows):
-                n = windows.shape[0]
-                if n not in cache:
-                    cache[n] = tf.function(
-                        lambda x: model(x, training=False), jit_compile=True
-                    )
-                return cache[n](tf.constant(windows)).numpy()
+            return forward
 
-            return call
-        return lambda windows: forward(tf.constant(windows)).numpy()
+        def call(windows):
+            # Graph mode traces once for any batch (None); XLA once per size.
+            batch = windows.shape[0] if jit_compile else None
+            forward = _cached(self.model, ("tensorflow", jit_compile, batch),
+                              lambda: build(batch))
+            return forward(tf.constant(windows)).numpy()
+
+        return call
 
     def _jax_call(self):
         import jax
 
-        model = self.model
-        trainable = [v.value for v in model.trainable_variables]
-        non_trainable = [v.value for v in model.non_trainable_variables]
+        model_ref = weakref.ref(self.model)
+        trainable = [v.value for v in self.model.trainable_variables]
+        non_trainable = [v.value for v in self.model.non_trainable_variables]
 
-        @jax.jit
-        def forward(trainable, non_trainable, windows):
-            outputs, _ = model.stateless_call(trainable, non_trainable, windows, training=False)
-            return outputs
+        def build():
+            @jax.jit
+            def forward(trainable, non_trainable, windows):
+                outputs, _ = model_ref().stateless_call(
+                    trainable, non_trainable, windows, training=False
+                )
+                return outputs
 
+            return forward
+
+        forward = _cached(self.model, ("jax",), build)
         return lambda windows: np.asarray(forward(trainable, non_trainable, windows))
 
     def _torch_call(self):

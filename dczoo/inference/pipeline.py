@@ -102,6 +102,20 @@ class CorrectedReads(list):
     summary = None
 
 
+def check_output_path(output):
+    """Raises `DczooInputError` unless `output` is a writable FASTQ/BAM path."""
+    output = os.fspath(output)
+    if not (is_fastq_path(output) or output.lower().endswith(".bam")):
+        raise DczooInputError(
+            f"{output}: output must end in .fastq, .fq (optionally .gz) or .bam"
+        )
+    if os.path.isdir(output):
+        raise DczooInputError(f"{output}: output is a directory")
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise DczooInputError(f"{output}: the output folder {folder} does not exist")
+
+
 def _open_writer(output, ccs_bam, command_line):
     output = os.fspath(output)
     if is_fastq_path(output):
@@ -112,7 +126,7 @@ def _open_writer(output, ccs_bam, command_line):
 
         bam = open_bam(ccs_bam, "ccs.bam")
         try:
-            header = bam.header.to_dict()
+            header = str(bam.header)
         finally:
             bam.close()
         return BamWriter(output, header, command_line)
@@ -173,6 +187,11 @@ def run_correction(
 
     options = options or CorrectionOptions()
     options.check()
+    if output is not None:
+        check_output_path(output)
+    for path, role in ((subreads_to_ccs, "subreads_to_ccs.bam"), (ccs_bam, "ccs.bam")):
+        if not os.path.isfile(path):
+            raise DczooInputError(f"{path}: {role} does not exist or is not a file")
     started = time.perf_counter()
     calibration_override = options.dc_calibration
     model, model_info = load_corrector(model, precision)

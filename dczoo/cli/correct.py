@@ -1,0 +1,125 @@
+"""`dczoo correct`: subreads_to_ccs.bam + ccs.bam -> corrected FASTQ or BAM.
+
+Examples:
+    dczoo correct --subreads-to-ccs subreads_to_ccs.bam --ccs-bam ccs.bam \\
+        --output corrected.fastq --model student_4layer
+    dczoo correct ... --output shard_3.bam --chunk 3/500
+    dczoo correct ... --output out.fastq --model deepconsensus_model/  # official checkpoint
+"""
+
+import shlex
+import sys
+
+from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE
+from dczoo.inference.pipeline import DEFAULT_BATCH_ZMWS, DEFAULT_MODEL, default_cpus
+
+# Precision levers offered on the command line: only those whose output
+# bases agree with float32 on >= 99.9% of bases in benchmarks/bench_correct.py
+# (bfloat16 and int8 did not on the reference checkpoints; see docs/correct.md).
+OFFERED_PRECISIONS = ("float32",)
+
+
+def register(subparsers):
+    """Adds the `correct` sub-command."""
+    parser = subparsers.add_parser(
+        "correct",
+        help="correct draft (CCS) reads with a corrector model",
+        description=(
+            "Correct PacBio draft reads: preprocess subreads aligned to their "
+            "draft, run the model on every window whose draft is not already "
+            "good, stitch the windows into reads with calibrated qualities, "
+            "filter, and write FASTQ or unaligned BAM (with the draft BAM's "
+            "header and ec/np/rq/RG/zm tags). Exit status 1 when no read "
+            "passes the filters, 2 for bad inputs."
+        ),
+    )
+    io = parser.add_argument_group("inputs and output")
+    io.add_argument("--subreads-to-ccs", required=True, help="subreads aligned to their draft (actc)")
+    io.add_argument("--ccs-bam", required=True, help="draft (CCS) reads, same ZMW order")
+    io.add_argument("--output", "-o", required=True,
+                    help="corrected reads: .fastq/.fq (optionally .gz) or .bam; "
+                    "written to a temporary file, renamed on success")
+    io.add_argument("--summary", help="summary JSON path (default: <output>.summary.json)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", "--preset", "--checkpoint", dest="model", default=DEFAULT_MODEL,
+                       help="built-in preset name, preset folder, hf://org/repo, or an "
+                       "official DeepConsensus checkpoint folder (converted in memory) "
+                       f"(default {DEFAULT_MODEL})")
+    model.add_argument("--precision", choices=OFFERED_PRECISIONS, default="float32",
+                       help="compute precision (default float32)")
+    model.add_argument("--dc-calibration", default=None,
+                       help="quality calibration 'threshold,w,b' or 'skip' (default: "
+                       "the model's own)")
+    model.add_argument("--ccs-calibration", default="skip",
+                       help="calibration of qualities of windows that keep the draft "
+                       "(default skip)")
+    model.add_argument("--xla", action="store_true",
+                       help="TensorFlow backend: compile the model with XLA")
+    filters = parser.add_argument_group("windows and filters")
+    filters.add_argument("--skip-windows-above", type=float, default=45,
+                         help="keep the draft for windows whose average draft quality "
+                         "is above this (default 45; 0: run the model everywhere)")
+    filters.add_argument("--min-quality", type=float, default=20,
+                         help="minimum average read quality (default 20)")
+    filters.add_argument("--min-length", type=int, default=0, help="minimum read length (default 0)")
+    filters.add_argument("--max-base-quality", type=int, default=93, help="quality cap (default 93)")
+    filters.add_argument("--ins-trim", type=int, default=5,
+                         help="remove subread insertions longer than this (default 5; 0: off)")
+    speed = parser.add_argument_group("speed, memory and sharding")
+    speed.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                       help=f"windows per model call (default {DEFAULT_BATCH_SIZE})")
+    speed.add_argument("--batch-zmws", type=int, default=DEFAULT_BATCH_ZMWS,
+                       help="ZMWs preprocessed ahead of the model; bounds memory "
+                       f"(default {DEFAULT_BATCH_ZMWS})")
+    speed.add_argument("--cpus", type=int, default=default_cpus(),
+                       help="preprocessing worker processes; 0 or 1 uses a background "
+                       f"thread (default {default_cpus()} on this machine)")
+    speed.add_argument("--chunk", help="only ZMWs i, i+N, i+2N, ... (0-based), given as i/N")
+    speed.add_argument("--quiet", action="store_true", help="no progress bar or final message")
+    parser.set_defaults(func=run)
+
+
+def run(args):
+    """Runs the command; returns the exit status."""
+    from dczoo.inference.pipeline import CorrectionOptions, run_correction
+
+    options = CorrectionOptions(
+        batch_size=args.batch_size,
+        batch_zmws=args.batch_zmws,
+        cpus=args.cpus,
+        skip_windows_above=args.skip_windows_above,
+        min_quality=args.min_quality,
+        min_length=args.min_length,
+        max_base_quality=args.max_base_quality,
+        dc_calibration=args.dc_calibration,
+        ccs_calibration=args.ccs_calibration,
+        ins_trim=args.ins_trim,
+        chunk=args.chunk,
+        progress=not args.quiet and sys.stderr.isatty(),
+        jit_compile=args.xla,
+    )
+    command_line = "dczoo " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+    reads = run_correction(
+        args.subreads_to_ccs,
+        args.ccs_bam,
+        args.model,
+        args.output,
+        options,
+        precision=args.precision,
+        summary_path=args.summary,
+        command_line=command_line,
+    )
+    summary = reads.summary
+    if not args.quiet:
+        outcomes = ", ".join(f"{k}={v}" for k, v in summary["outcomes"].items())
+        rate = summary["throughput"]["zmws_per_s"]
+        print(f"dczoo correct: {summary['zmws']} ZMWs ({outcomes}); "
+              f"{summary['windows']['model']} of {summary['windows']['total']} windows "
+              f"through the model; {rate} ZMWs/s", file=sys.stderr)
+        if summary["exit_status"]:
+            print(f"dczoo correct: no read passed the filters; {args.output} was not "
+                  "written (see the summary JSON)", file=sys.stderr)
+        else:
+            print(f"dczoo correct: wrote {summary['reads_written']} reads to {args.output}",
+                  file=sys.stderr)
+    return summary["exit_status"]
