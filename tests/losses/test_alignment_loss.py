@@ -87,7 +87,7 @@ def _softmax(x):
     return e / e.sum(-1, keepdims=True)
 
 
-@pytest.mark.parametrize("gamma, del_cost", [(0.1, 10.0), (1.0, 2.0), (None, 1.5)])
+@pytest.mark.parametrize("gamma, del_cost", [(0.5, 2.0), (None, 1.5)])
 def test_values_and_gradients_match_finite_differences(gamma, del_cost):
     labels, logits = _small_case(seed=1)
     loss = AlignmentLoss(del_cost=del_cost, gamma=gamma, reduction=None)
@@ -152,18 +152,18 @@ def test_tensorflow_xla_gradient_compiles_and_agrees(soft_reference):
 
 
 def test_runs_in_float32_under_mixed_precision(soft_reference):
-    probs = soft_reference["y_pred_teacher"][:4]
+    probs = soft_reference["y_pred_teacher"][:8]
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_bfloat16")
     try:
         loss = AlignmentLoss(reduction=None)
-        value = loss(soft_reference["y_true"][:4], ops.cast(probs, "bfloat16"))
+        value = loss(soft_reference["y_true"][:8], ops.cast(probs, "bfloat16"))
     finally:
         keras.config.set_dtype_policy(previous)
     assert loss.dtype == "float32"
     assert ops.convert_to_numpy(value).dtype == np.float32
     rounded = _np(ops.cast(ops.cast(probs, "bfloat16"), "float32"))
-    expected = _np(AlignmentLoss(reduction=None)(soft_reference["y_true"][:4], rounded))
+    expected = _np(AlignmentLoss(reduction=None)(soft_reference["y_true"][:8], rounded))
     np.testing.assert_allclose(_np(value), expected, rtol=1e-5)
 
 
