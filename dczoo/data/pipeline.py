@@ -12,6 +12,7 @@ import dataclasses
 import itertools
 import multiprocessing
 import os
+import sys
 
 from dczoo.data.bam_reader import check_subreads_header, close_quietly, open_bam
 from dczoo.data.workers import iter_parallel, run_job
@@ -73,9 +74,21 @@ def _iter_serial(job):
         yield run_job(job, group)
 
 
-def _default_start_method():
+_THREADED_BACKENDS = ("jax", "tensorflow", "torch")
+
+
+def default_start_method():
+    """"fork" when safe (cheapest), else "forkserver" or "spawn".
+
+    Forking a process that already runs a multithreaded backend (JAX,
+    TensorFlow, PyTorch) can deadlock, so then a fresh server process forks
+    the workers instead (it imports numpy, pysam and dczoo.data only).
+    """
     methods = multiprocessing.get_all_start_methods()
-    return "fork" if "fork" in methods else "spawn"
+    threaded = any(name in sys.modules for name in _THREADED_BACKENDS)
+    if "fork" in methods and not threaded:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def count_zmws(subreads_to_ccs, chunk=None):
@@ -136,8 +149,9 @@ def iter_zmw_windows(
             `subreads_to_ccs` is `i` modulo `N` (interleaved, so chunks are
             balanced without an index; every chunk still streams both files).
         progress: bool. Show a tqdm bar (ZMWs/s) on stderr.
-        start_method: multiprocessing start method; default "fork" where
-            available (workers then inherit imported modules), else "spawn".
+        start_method: multiprocessing start method; default
+            `default_start_method()` ("fork" unless a multithreaded deep
+            learning backend is already imported, then "forkserver").
         queue_size: int. ZMWs in flight per worker.
         transform: optional picklable (module-level) function applied to
             each `ZmwWindows` inside the worker; its results are yielded
@@ -181,7 +195,7 @@ def _generate(job, cpus, total, progress, start_method, queue_size):
         results = _iter_serial(job)
     else:
         results = iter_parallel(
-            job, _selector(job.chunk), cpus, start_method or _default_start_method(),
+            job, _selector(job.chunk), cpus, start_method or default_start_method(),
             queue_size,
         )
     if not progress:

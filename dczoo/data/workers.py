@@ -78,6 +78,8 @@ def iter_parallel(job, select, cpus, start_method, depth=4):
         Results in the order of `subreads_to_ccs.bam`.
     """
     context = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":
+        context.set_forkserver_preload(["dczoo.data.workers"])
     tasks = [context.Queue() for _ in range(cpus)]
     results = [context.Queue() for _ in range(cpus)]
     processes = [

@@ -125,6 +125,21 @@ def test_ccs_bam_in_another_order(tmp_path, capsys, human_1m):
            [str(ccs), SECOND_DRAFT, "same ZMW order"])
 
 
+def test_order_error_with_workers_comes_after_earlier_zmws(tmp_path, human_1m):
+    records = read_records(human_1m / "ccs.bam")
+
+    def swap(record, index):
+        return {6: records[7], 7: records[6]}.get(index, record)
+
+    ccs = copy_bam(human_1m / "ccs.bam", tmp_path / "ccs_swapped.bam", swap)
+    seen = []
+    with pytest.raises(DczooInputError, match="same ZMW order"):
+        for zmw in iter_zmw_windows(human_1m / "subreads_to_ccs.bam", ccs, cpus=2):
+            seen.append(zmw.ordinal)
+    # Drafts 0-5 and the swapped-in 7th are found; ZMW 7 (ordinal 7) is not.
+    assert seen == list(range(7))
+
+
 def test_truncated_bam_without_eof_marker(tmp_path, capsys, human_1m):
     data = (human_1m / "subreads_to_ccs.bam").read_bytes()
     path = tmp_path / "truncated.bam"

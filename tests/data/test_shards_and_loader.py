@@ -110,6 +110,31 @@ def test_window_dataset_for_keras(training_dataset):
         WindowDataset(training_dataset, "inference")
 
 
+def test_window_dataset_trains_a_keras_model(training_dataset):
+    import keras
+
+    from dczoo.data import WindowDataset
+
+    dataset = WindowDataset(training_dataset, "eval", batch_size=32)
+    model = keras.Sequential([
+        keras.Input((85, 100)),
+        keras.layers.Permute((2, 1)),
+        keras.layers.Dense(5),
+    ])
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(dataset, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_transform_runs_in_workers(human_1m):
+    from dczoo.data import PackedZmw, pack_for_shards
+
+    packed = list(iter_zmw_windows(human_1m / "subreads_to_ccs.bam", human_1m / "ccs.bam",
+                                   cpus=2, chunk="0/5", transform=pack_for_shards))
+    assert all(isinstance(p, PackedZmw) for p in packed)
+    assert [p.n_windows for p in packed] == [140, 275]  # ZMWs 0 and 5
+
+
 def test_inference_dataset_has_no_labels(tmp_path, human_1m):
     out = tmp_path / "examples"
     assert main(["preprocess", "--subreads-to-ccs", str(human_1m / "subreads_to_ccs.bam"),
