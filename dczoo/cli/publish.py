@@ -4,6 +4,9 @@
 dczoo publish PRESET --to hf://org/repo [--private] [--dry-run [--out DIR]]
 ```
 
+`--to` may be left out for a built-in preset: its registered hub handle is
+used.
+
 PRESET is a folder written by `save_to_preset` or a built-in preset name with
 bundled weights. `--dry-run` uploads nothing: it writes the exact folder that
 would be uploaded (default `./publish-<repo>`) and prints its files and the
@@ -12,6 +15,7 @@ model card.
 
 import os
 
+from dczoo.errors import DczooInputError
 from dczoo.hub import upload
 
 
@@ -35,7 +39,10 @@ def register(subparsers):
         "preset", metavar="PRESET", help="a preset folder or a built-in preset name"
     )
     parser.add_argument(
-        "--to", required=True, metavar="hf://ORG/REPO", help="target repository"
+        "--to",
+        metavar="hf://ORG/REPO",
+        default=None,
+        help="target repository (default for a built-in preset: its registered hub handle)",
     )
     parser.add_argument(
         "--private", action="store_true", help="create the repository as private"
@@ -66,6 +73,8 @@ def run(args):
     Returns:
         int exit status (0 on success).
     """
+    if args.to is None:
+        args.to = _registered_handle(args.preset)
     repo_id = upload.parse_hub_uri(args.to)
     if args.dry_run:
         out_dir = args.out or f"publish-{repo_id.split('/')[1]}"
@@ -80,6 +89,14 @@ def run(args):
     print(f"published {args.preset} to {args.to} in one commit: {info.commit_url}")
     print(f"load it with DeepConsensusCorrector.from_preset({args.to!r})")
     return 0
+
+
+def _registered_handle(preset):
+    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
+
+    if preset in BUILTIN_PRESETS:
+        return BUILTIN_PRESETS[preset]["hub_handle"]
+    raise DczooInputError(f"--to hf://org/repo is needed to publish {preset!r}")
 
 
 def _print_dry_run(args, repo_id, out_dir, files):

@@ -172,9 +172,7 @@ def stage_upload_folder(preset, out_dir, repo_id=None):
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".upload-", dir=parent)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)
+        os.chmod(staging, 0o755)  # mkdtemp makes it 0700
         for name in (CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE):
             shutil.copyfile(os.path.join(folder, name), os.path.join(staging, name))
         with open(os.path.join(staging, CARD_FILE), "w") as handle:

@@ -129,7 +129,7 @@ class _PresetSource:
                 repo_id=repo, filename=name, revision=self.hf_commit or revision
             )
         except hf_errors.LocalEntryNotFoundError as error:
-            if hf_constants.is_offline_mode():
+            if getattr(hf_constants, "HF_HUB_OFFLINE", False):
                 raise DczooInputError(
                     f"cannot fetch {what}: HF_HUB_OFFLINE is set and the file is "
                     f"not in the Hugging Face cache ({hf_constants.HF_HUB_CACHE}). "
