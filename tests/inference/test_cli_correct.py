@@ -57,7 +57,7 @@ def test_chunks_partition_the_reads(human_1m, tiny_preset, tmp_path, whole_run):
 
 def test_worker_processes_give_the_same_output(human_1m, tiny_preset, tmp_path, whole_run):
     output = tmp_path / "workers.fastq.gz"
-    assert _correct(human_1m, output, tiny_preset, "--cpus", "2", "--batch-size", "100") == 0
+    assert _correct(human_1m, output, tiny_preset, "--cpus", "2") == 0
     plain = tmp_path / "plain.fastq"
     import gzip
 

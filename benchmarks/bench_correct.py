@@ -1,0 +1,247 @@
+"""Benchmark of `dczoo correct`: model windows/s and end-to-end ZMWs/s.
+
+Runs every backend in its own process, one after the other, in one
+invocation, so the numbers are side by side on the same machine and load:
+
+* peak: a large float32 matmul (numpy, and the backend's own) in GFLOP/s;
+* model: windows/s through `BatchedPredictor` for the converted reference
+  teacher (6 layers) and student (4 layers), wall clock and per CPU-second,
+  and the fraction of the matmul peak (1.85 / 1.24 GFLOP per window);
+* end to end: `run_correction` on human_1m (and optionally a simulated set),
+  ZMWs/s and model windows/s, first run (includes compilation) and a second
+  run with the compiled model;
+* precision levers (`--levers`): bfloat16 (both models) and int8 (student)
+  end to end, with the fraction of output bases identical to float32 (edlib
+  alignment of each read to its float32 counterpart) and the quality change.
+
+Usage:
+    python benchmarks/bench_correct.py                       # all backends
+    python benchmarks/bench_correct.py --backends tensorflow --levers
+    python benchmarks/bench_correct.py --simulated sim200/   # + a simulated set
+    python benchmarks/bench_correct.py --json results.json
+
+The reference (DeepConsensus 1.2 `deepconsensus run`, teacher) took 1593
+windows in 9.2-13.9 s of `run_model` and ~11-15 s in all for the 10 human_1m
+ZMWs on the same 2 cores (../shared/data/reference/run/*.runtime.csv): about
+0.7 ZMW/s and ~105 windows/s.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+REFERENCE = SHARED / "data" / "reference"
+HUMAN_1M = SHARED / "data" / "human_1m"
+GFLOP_PER_WINDOW = {"teacher": 1.85, "student": 1.24}
+REFERENCE_E2E = {"zmws_per_s": 0.7, "model_windows_per_s": 105}
+
+
+def _matmul_gflops(backend_matmul=None, n=2048, repeats=5):
+    import numpy as np
+
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    matmul = backend_matmul or (lambda x, y: x @ y)
+    matmul(a, a)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul(a, a)
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def _backend_matmul():
+    import keras
+
+    ops = keras.ops
+    return lambda x, y: ops.convert_to_numpy(ops.matmul(x, y))
+
+
+def _model_speed(model, windows, batch_size, repeats):
+    from dczoo.inference.batched_predictor import BatchedPredictor
+
+    predictor = BatchedPredictor(model, batch_size)
+    start = time.perf_counter()
+    predictor.predict(windows[:batch_size])
+    compile_s = time.perf_counter() - start
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(repeats):
+        predictor.predict(windows)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    n = repeats * windows.shape[0]
+    return {"windows_per_s": n / wall, "windows_per_cpu_s": n / cpu, "first_call_s": compile_s}
+
+
+def _e2e(model, subreads, ccs, precision="float32", batch_size=256):
+    from dczoo.inference.pipeline import CorrectionOptions, run_correction
+
+    options = CorrectionOptions(min_quality=0, batch_size=batch_size)
+    cpu = time.process_time()
+    reads = run_correction(subreads, ccs, model, None, options, precision=precision, collect=True)
+    cpu = time.process_time() - cpu
+    summary = reads.summary
+    loop = summary["timings_s"]["correction_loop"]
+    return reads, {
+        "zmws": summary["zmws"],
+        "model_windows": summary["windows"]["model"],
+        "correction_loop_s": loop,
+        "zmws_per_s": summary["throughput"]["zmws_per_s"],
+        "model_windows_per_s": summary["throughput"]["model_windows_per_s"],
+        "end_to_end_windows_per_s": summary["windows"]["model"] / loop,
+        "main_process_cpu_s": cpu,
+        "timings_s": summary["timings_s"],
+    }
+
+
+def _agreement(reference_reads, reads):
+    """Fraction of float32 bases reproduced, and the quality change."""
+    import edlib
+    import numpy as np
+
+    total = identical = 0
+    deltas = []
+    for ref, other in zip(reference_reads, reads, strict=True):
+        total += len(ref.sequence)
+        if ref.sequence == other.sequence:
+            identical += len(ref.sequence)
+            deltas.append(other.qualities.astype(int) - ref.qualities.astype(int))
+            continue
+        result = edlib.align(other.sequence, ref.sequence, task="path")
+        identical += len(ref.sequence) - result["editDistance"]
+    delta = np.concatenate(deltas) if deltas else np.zeros(1)
+    return {
+        "identical_bases": identical / total,
+        "reads_identical": sum(a.sequence == b.sequence for a, b in zip(reference_reads, reads)),
+        "mean_quality_change": float(delta.mean()),
+        "mean_abs_quality_change": float(np.abs(delta).mean()),
+    }
+
+
+def worker(args):
+    """Measures one backend (this process's KERAS_BACKEND); prints JSON."""
+    import keras
+    import numpy as np
+
+    from dczoo.models.convert import from_deepconsensus_checkpoint
+
+    result = {
+        "backend": keras.backend.backend(),
+        "load_average_start": os.getloadavg(),
+        "cpu_count": os.cpu_count(),
+        "peak_gflops_numpy": _matmul_gflops(),
+        "peak_gflops_backend": _matmul_gflops(_backend_matmul()),
+    }
+    with np.load(REFERENCE / "windows" / "inference.npz") as archive:
+        windows = archive["subreads/encoded"][: args.model_windows, ..., 0]
+    inputs = [("human_1m", HUMAN_1M / "subreads_to_ccs.bam", HUMAN_1M / "ccs.bam")]
+    if args.simulated:
+        folder = Path(args.simulated)
+        inputs.append((folder.name, folder / "subreads_to_ccs.bam", folder / "ccs.bam"))
+    for name in ("teacher", "student"):
+        model = from_deepconsensus_checkpoint(REFERENCE / "model" / name)
+        entry = result[name] = {"model": _model_speed(model, windows, args.batch_size, args.repeats)}
+        peak = max(result["peak_gflops_numpy"], result["peak_gflops_backend"])
+        entry["model"]["fraction_of_measured_peak"] = (
+            entry["model"]["windows_per_s"] * GFLOP_PER_WINDOW[name] / peak
+        )
+        entry["model"]["fraction_of_480_gflops"] = (
+            entry["model"]["windows_per_s"] * GFLOP_PER_WINDOW[name] / 480
+        )
+        fresh = from_deepconsensus_checkpoint(REFERENCE / "model" / name)
+        float32_reads = {}
+        for label, subreads, ccs in inputs:
+            _, entry[f"e2e_{label}_first_run"] = _e2e(fresh, subreads, ccs, batch_size=args.batch_size)
+            float32_reads[label], entry[f"e2e_{label}"] = _e2e(
+                model, subreads, ccs, batch_size=args.batch_size
+            )
+        if args.levers:
+            levers = ["bfloat16"] + (["int8"] if name == "student" else [])
+            for precision in levers:
+                subreads, ccs = inputs[0][1:]
+                _e2e(model, subreads, ccs, precision, args.batch_size)  # compile
+                reads, speed = _e2e(model, subreads, ccs, precision, args.batch_size)
+                speed.update(_agreement(float32_reads["human_1m"], reads))
+                entry[f"lever_{precision}"] = speed
+        print(f"[{result['backend']}] {name} done", file=sys.stderr, flush=True)
+    result["load_average_end"] = os.getloadavg()
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def _table(results):
+    lines = [
+        "| backend | model | model windows/s | per CPU-s | % of measured peak | % of 480 GFLOP/s "
+        "| e2e ZMWs/s (human_1m) | e2e model windows/s | first run ZMWs/s | vs reference ZMWs/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for name in ("teacher", "student"):
+            m, e, first = r[name]["model"], r[name]["e2e_human_1m"], r[name]["e2e_human_1m_first_run"]
+            lines.append(
+                f"| {r['backend']} | {name} | {m['windows_per_s']:.1f} | {m['windows_per_cpu_s']:.1f} "
+                f"| {100 * m['fraction_of_measured_peak']:.0f}% | {100 * m['fraction_of_480_gflops']:.0f}% "
+                f"| {e['zmws_per_s']:.2f} | {e['end_to_end_windows_per_s']:.1f} "
+                f"| {first['zmws_per_s']:.2f} | {e['zmws_per_s'] / REFERENCE_E2E['zmws_per_s']:.2f}x |"
+            )
+    for r in results:
+        for name in ("teacher", "student"):
+            for key, value in r[name].items():
+                if key.startswith("lever_"):
+                    lines.append(
+                        f"| {r['backend']} | {name} {key[6:]} | e2e {value['end_to_end_windows_per_s']:.1f} "
+                        f"windows/s, {value['zmws_per_s']:.2f} ZMWs/s | identical bases "
+                        f"{100 * value['identical_bases']:.3f}% | reads identical "
+                        f"{value['reads_identical']}/10 | mean quality change "
+                        f"{value['mean_quality_change']:+.3f} |"
+                    )
+    for r in results:
+        ratio = r["teacher"]["model"]["windows_per_s"] / r["student"]["model"]["windows_per_s"]
+        lines.append(
+            f"\n{r['backend']}: student/teacher model speed {1 / ratio:.2f}x; matmul peak "
+            f"numpy {r['peak_gflops_numpy']:.0f} / backend {r['peak_gflops_backend']:.0f} GFLOP/s; "
+            f"load average {r['load_average_start'][0]:.1f} -> {r['load_average_end'][0]:.1f}"
+        )
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--model-windows", type=int, default=512, help="windows timed per repeat")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--simulated", help="folder with a simulated subreads_to_ccs.bam + ccs.bam")
+    parser.add_argument("--levers", action="store_true", help="measure bfloat16 and int8 too")
+    parser.add_argument("--json", help="write all results to this file")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+    results = []
+    for backend in args.backends:
+        command = [sys.executable, __file__, "--worker", "--batch-size", str(args.batch_size),
+                   "--model-windows", str(args.model_windows), "--repeats", str(args.repeats)]
+        if args.simulated:
+            command += ["--simulated", args.simulated]
+        if args.levers:
+            command.append("--levers")
+        environment = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+        print(f"=== {backend}", file=sys.stderr, flush=True)
+        done = subprocess.run(command, env=environment, capture_output=True, text=True, cwd=REPO)
+        lines = [l for l in done.stdout.splitlines() if l.startswith("RESULT ")]
+        if done.returncode or not lines:
+            print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(f"{backend} failed")
+        results.append(json.loads(lines[-1][len("RESULT "):]))
+    print(_table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
