@@ -143,14 +143,16 @@ def polish_once(draft, pileup):
     return out.tobytes().decode(), changed
 
 
-def base_qualities(draft, pileup, per_vote=8.5, offset=2.0, homopolymer_penalty=3.0):
+def base_qualities(draft, pileup, per_vote=8.5, offset=10.0, homopolymer_penalty=6.0):
     """Phred qualities of each draft base from the pileup.
 
     A base's quality grows by `per_vote` for every subread that shows it and
     falls by as much for every subread that shows another base or a deletion,
     and by half as much for an insertion next to it. Bases in homopolymers,
     where length errors concentrate, lose `homopolymer_penalty` per extra base
-    of the run (at most 5), as real `ccs` qualities are lower there.
+    of the run (at most 5), as real `ccs` qualities are lower there; neither
+    the offset nor this penalty takes a base that a clear majority supports
+    below Q10.
 
     Args:
         draft: str.
@@ -170,7 +172,11 @@ def base_qualities(draft, pileup, per_vote=8.5, offset=2.0, homopolymer_penalty=
     ins = pileup.insertion_reads
     near = np.maximum(ins[:-1], ins[1:])
     run = run_lengths(seq) if seq.size else np.zeros(0, dtype=np.int64)
-    q = per_vote * (support - against - 0.5 * near) - offset - homopolymer_penalty * np.minimum(run - 1, 5)
+    votes = per_vote * (support - against - 0.5 * near)
+    q = votes - offset - homopolymer_penalty * np.minimum(run - 1, 5)
+    # the offset and the homopolymer penalty never take a base that a clear
+    # majority supports below Q10: real drafts keep Q < 10 for contested bases
+    q = np.maximum(q, np.minimum(votes - 2.0, 10.0))
     return np.clip(np.round(q), 0, MAX_QUALITY).astype(np.uint8)
 
 

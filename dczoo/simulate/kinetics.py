@@ -82,7 +82,7 @@ class KineticsModel:
     short_pulse_median: float = 3.6
     ip_mean: tuple = (16.0, 16.0, 17.0, 18.0)
     ip_shape: float = 0.95
-    pause_share: float = 0.13
+    pause_share: float = 0.17
     pause_median: float = 40.0
     pause_sigma: float = 1.3
     zmw_ip_sd: float = 0.3

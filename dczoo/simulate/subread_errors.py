@@ -34,6 +34,7 @@ class SubreadErrorModel:
         insertion_rate: insertion events before a template base.
         branch_share: share of insertion events that copy the next template base.
         insertion_extend: probability that a short insertion grows by one more base.
+        medium_insertion_share: share of insertion events of 3 to 5 bp.
         long_insertion_share: share of insertion events that are long.
         long_insertion_mean: mean extra length of a long insertion (beyond 5 bp).
         deletion_rate: deletion events at a base outside homopolymers.
@@ -48,29 +49,35 @@ class SubreadErrorModel:
             a pass shows the systematic error.
         confident_sites_per_kb: sites per kb misread by most passes of both strands.
         confident_strength: (low, high) per-strand probability at those sites.
+        systematic_deletion_share: share of sites where passes drop a base of the
+            run (the others add one; real high-pass drafts err mostly by an
+            extra homopolymer base).
     """
 
     insertion_rate: float = 0.046
     branch_share: float = 0.28
     insertion_extend: float = 0.20
+    medium_insertion_share: float = 0.01
     long_insertion_share: float = 0.019
     long_insertion_mean: float = 10.0
     deletion_rate: float = 0.027
     deletion_homopolymer_factor: float = 1.7
-    deletion_extend: float = 0.09
+    deletion_extend: float = 0.075
     substitution_rate: float = 0.021
     zmw_quality_sd: float = 0.22
-    systematic_sites_per_kb: float = 2.0
+    systematic_sites_per_kb: float = 1.5
     systematic_min_run: int = 3
-    systematic_strength: tuple = (0.1, 0.6)
-    confident_sites_per_kb: float = 0.45
+    systematic_strength: tuple = (0.1, 0.5)
+    confident_sites_per_kb: float = 0.6
     confident_strength: tuple = (0.85, 1.0)
+    systematic_deletion_share: float = 0.35
 
     def validate(self):
         """Raises DczooInputError when a rate is outside [0, 1)."""
         from dczoo.errors import DczooInputError
 
-        for name in ("insertion_rate", "branch_share", "insertion_extend", "long_insertion_share",
+        for name in ("insertion_rate", "branch_share", "insertion_extend", "medium_insertion_share",
+                     "long_insertion_share",
                      "deletion_rate", "deletion_extend", "substitution_rate"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
@@ -144,7 +151,8 @@ def sample_systematic_sites(molecule, model, rng):
     clo, chi = model.confident_strength
     strength[:n_confident] = rng.uniform(clo, chi, size=(n_confident, 2))
     order = np.argsort(chosen)
-    return SystematicSites(chosen[order], (rng.random(n_total) < 0.75)[order], strength[order])
+    is_deletion = rng.random(n_total) < model.systematic_deletion_share
+    return SystematicSites(chosen[order], is_deletion[order], strength[order])
 
 
 def _pass_template(molecule, sites, reverse, rng):
@@ -225,6 +233,8 @@ def apply_errors(template, model, rng, scale=1.0, extra=None):
     n_long = int(is_long.sum())
     if n_long:
         ins_len[is_long] = 6 + np.minimum(rng.geometric(1.0 / model.long_insertion_mean, size=n_long) - 1, 44)
+    is_medium = ~is_long & (rng.random(ev_pos.size) < model.medium_insertion_share)
+    ins_len[is_medium] = rng.integers(3, 6, size=int(is_medium.sum()))
     branch = (rng.random(ev_pos.size) < model.branch_share) & (ev_pos < n) & ~is_long
     slot_len = np.zeros(n + 1, dtype=np.int64)
     slot_len[ev_pos] = ins_len
