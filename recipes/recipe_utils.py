@@ -156,6 +156,7 @@ class StepCSVLogger(keras.callbacks.Callback):
 def tensorboard_callback(log_dir):
     """A TensorBoard callback when TensorFlow is installed, else None."""
     try:
+        import tensorboard  # noqa: F401
         import tensorflow  # noqa: F401
     except ImportError:
         return None

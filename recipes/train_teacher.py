@@ -1,0 +1,55 @@
+#!/usr/bin/env python
+"""Train the 6-layer DeepConsensus teacher with the alignment loss.
+
+Example:
+    KERAS_BACKEND=tensorflow python recipes/train_teacher.py \
+        --data runs/data/windows_train --out runs/teacher --steps 6000
+
+Rerunning the same command resumes from the last checkpoint. Outputs: see
+recipes/training.py.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import keras  # noqa: E402
+
+import training  # noqa: E402
+from dczoo.losses import AlignmentLoss, WindowAccuracy  # noqa: E402
+from dczoo.models import DeepConsensusBackbone, DeepConsensusCorrector  # noqa: E402
+from dczoo.models.deepconsensus_corrector import REFERENCE_CALIBRATION  # noqa: E402
+
+
+def build_corrector(num_layers, args):
+    """A fresh corrector with the reference architecture."""
+    backbone = DeepConsensusBackbone(num_layers=num_layers, dropout=args.dropout)
+    return DeepConsensusCorrector(backbone, quality_calibration=None)
+
+
+def train_plain(num_layers, args, role, description):
+    """Trains a corrector of `num_layers` layers with the alignment loss alone."""
+    keras.utils.set_random_seed(args.seed)
+    training.setup_distribution(args)
+    corrector = build_corrector(num_layers, args)
+    corrector.compile(optimizer=training.make_optimizer(args), loss=AlignmentLoss(),
+                      metrics=[WindowAccuracy()])
+    metadata = {"description": description, "role": role,
+                "training": {"loss": "alignment (del_cost 10, gamma 0.1)",
+                             "steps": args.steps, "batch_size": args.batch_size,
+                             "optimizer": args.optimizer, "data": args.data,
+                             "backend": keras.config.backend()}}
+    return training.fit(corrector, corrector, args, metadata)
+
+
+def main(argv=None):
+    parser = training.build_parser(__doc__.split("\n\n")[0])
+    args = parser.parse_args(argv)
+    result = train_plain(6, args, "teacher",
+                         "6-layer DeepConsensus teacher trained on simulated data.")
+    print(result)
+
+
+if __name__ == "__main__":
+    main()

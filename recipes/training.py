@@ -1,0 +1,166 @@
+"""The training loop shared by train_teacher.py, train_student.py and
+distill_student.py: data, optimizer, callbacks, resume, presets out.
+
+Every run writes into its `--out` folder: `settings.json` (exact arguments and
+environment), `log.csv` (train metrics every 50 steps, eval metrics per epoch),
+`tensorboard/`, `checkpoint/` (weights + optimizer state + epoch: rerunning
+the same command resumes), `best/` (preset of the epoch with the highest eval
+window accuracy, the reference's checkpoint pick) and `final/` (last epoch).
+"""
+
+import argparse
+import json
+import math
+import os
+import time
+
+import keras
+
+from recipe_utils import ResumableCheckpoint
+from recipe_utils import StepCSVLogger
+from recipe_utils import record_settings
+from recipe_utils import tensorboard_callback
+
+
+def add_training_arguments(parser):
+    """Adds the options every training recipe shares."""
+    parser.add_argument("--data", required=True,
+                        help="windows folder written by `dczoo preprocess` (train + eval splits)")
+    parser.add_argument("--out", required=True, help="run folder (resumes if it exists)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=4000, help="total optimizer steps")
+    parser.add_argument("--steps-per-epoch", type=int, default=250,
+                        help="steps between evaluations and checkpoints")
+    parser.add_argument("--eval-batches", type=int, default=40,
+                        help="eval batches per evaluation (0: the whole eval split)")
+    parser.add_argument("--optimizer", choices=["adam", "lamb"], default="adam",
+                        help="adam (CPU default: warmup, cosine decay, clipnorm 1) or the "
+                             "reference's LAMB with warmup + linear decay")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--warmup-steps", type=int, default=300)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data-parallel", action="store_true",
+                        help="keras.distribution.DataParallel over all devices (JAX backend)")
+    return parser
+
+
+def build_parser(description):
+    parser = argparse.ArgumentParser(description=description)
+    return add_training_arguments(parser)
+
+
+def make_optimizer(args):
+    """The optimizer the arguments ask for."""
+    if args.optimizer == "lamb":
+        from dczoo.distill import make_optimizer as reference_optimizer
+
+        return reference_optimizer(args.steps, warmup_steps=args.warmup_steps)
+    decay = keras.optimizers.schedules.CosineDecay(
+        0.0,
+        decay_steps=max(args.steps - args.warmup_steps, 1),
+        alpha=0.05,
+        warmup_target=args.learning_rate,
+        warmup_steps=args.warmup_steps,
+    )
+    return keras.optimizers.Adam(learning_rate=decay, global_clipnorm=1.0)
+
+
+def datasets(args):
+    """(train, eval) `WindowDataset`s of the data folder."""
+    from dczoo.data import WindowDataset
+
+    train = WindowDataset(args.data, "train", batch_size=args.batch_size, seed=args.seed,
+                          drop_remainder=True)
+    evaluation = WindowDataset(args.data, "eval", batch_size=args.batch_size, shuffle=False)
+    return train, evaluation
+
+
+def setup_distribution(args):
+    """Turns on data parallelism over all devices when asked (JAX)."""
+    if not args.data_parallel:
+        return None
+    if keras.config.backend() != "jax":
+        raise SystemExit("--data-parallel needs KERAS_BACKEND=jax")
+    distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+    keras.distribution.set_distribution(distribution)
+    return distribution
+
+
+class BestPreset(keras.callbacks.Callback):
+    """Saves `corrector` as a preset whenever the monitored metric improves."""
+
+    def __init__(self, corrector, folder, monitor, metadata):
+        super().__init__()
+        self.corrector = corrector
+        self.folder = folder
+        self.monitor = monitor
+        self.metadata = metadata
+        self.best_path = folder + ".json"
+        self.best = -math.inf
+        if os.path.exists(self.best_path):
+            with open(self.best_path) as handle:
+                self.best = json.load(handle)["value"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or value < self.best:
+            return
+        self.best = float(value)
+        self.corrector.save_to_preset(
+            self.folder, metadata=dict(self.metadata, best_epoch=epoch,
+                                       **{f"best_{self.monitor}": self.best}))
+        with open(self.best_path, "w") as handle:
+            json.dump({"epoch": epoch, "value": self.best}, handle)
+
+
+def fit(trainable, corrector, args, metadata, monitor="val_window_accuracy"):
+    """Compiles nothing; runs (or resumes) `trainable.fit` and saves presets.
+
+    Args:
+        trainable: a compiled `keras.Model` (the corrector itself, or a
+            `Distiller` around it).
+        corrector: the `DeepConsensusCorrector` being trained.
+        args: parsed arguments (see `add_training_arguments`).
+        metadata: dict recorded in the presets' metadata.json.
+        monitor: metric picking `best/`.
+
+    Returns:
+        dict with the final logs and the wall-clock seconds.
+    """
+    train, evaluation = datasets(args)
+    record_settings(args.out, args, extra={
+        "train_windows": train.batches.num_windows if hasattr(train.batches, "num_windows") else None,
+        "parameters": int(corrector.count_params()),
+    })
+    checkpoint = ResumableCheckpoint(os.path.join(args.out, "checkpoint"), trainable)
+    initial_epoch = checkpoint.restore()
+    epochs = math.ceil(args.steps / args.steps_per_epoch)
+    callbacks = [
+        checkpoint,
+        StepCSVLogger(os.path.join(args.out, "log.csv")),
+        BestPreset(corrector, os.path.join(args.out, "best"), monitor, metadata),
+    ]
+    board = tensorboard_callback(os.path.join(args.out, "tensorboard"))
+    if board is not None:
+        callbacks.append(board)
+    if initial_epoch:
+        print(f"resuming at epoch {initial_epoch} of {epochs}")
+    start = time.time()
+    history = trainable.fit(
+        train,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        steps_per_epoch=args.steps_per_epoch,
+        validation_data=evaluation,
+        validation_steps=args.eval_batches or None,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    seconds = time.time() - start
+    logs = {k: float(v[-1]) for k, v in history.history.items()} if history.history else {}
+    corrector.save_to_preset(os.path.join(args.out, "final"),
+                             metadata=dict(metadata, final_logs=logs, train_seconds=seconds))
+    with open(os.path.join(args.out, "done.json"), "w") as handle:
+        json.dump({"logs": logs, "seconds_this_session": seconds}, handle, indent=1)
+    return {"logs": logs, "seconds": seconds}
