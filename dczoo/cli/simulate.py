@@ -56,8 +56,10 @@ def register(subparsers):
                           "(defaults train=chr1, eval=chr21, test=chr19: the DeepConsensus human tables)")
     p.add_argument("--compare-to", metavar="REAL_DIR",
                    help="after simulating (or with --measure), print the realism table against this real data")
-    p.add_argument("--measure", metavar="SIM_DIR", help="with --compare-to: measure an existing folder, simulate nothing")
-    p.add_argument("--compare-zmws", type=int, default=None, help="ZMWs of the simulated folder to measure (default all)")
+    p.add_argument("--measure", metavar="SIM_DIR",
+                   help="with --compare-to: measure an existing folder, simulate nothing")
+    p.add_argument("--compare-zmws", type=int, default=None,
+                   help="ZMWs of the simulated folder to measure (default all)")
     p.set_defaults(func=run)
 
 

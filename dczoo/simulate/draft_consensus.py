@@ -1,15 +1,17 @@
 """Draft (CCS-like) reads computed from subreads, never from the truth.
 
-`consensus_draft` runs partial-order alignment (abPOA through pyabpoa) on the
-full-pass subreads, then polishes the POA consensus by pileup: every subread,
-full or partial, is aligned to the current draft with edlib, and each draft base
-and each gap between bases takes the majority of the subreads. Per-base
+`consensus_draft` runs partial-order alignment (abPOA through pyabpoa) on up to
+`max_poa_passes` full-pass subreads, then polishes the POA consensus: every
+subread, full or partial, is aligned to the current draft with edlib; one
+majority vote of this pileup fixes the obvious errors, and mutation scoring
+(`dczoo.simulate.local_polish`) re-decides the contested positions. Per-base
 qualities come from the final pileup (how many subreads agree minus how many
-disagree), so, as in real `ccs` output, they are high where passes agree and low
-at contested homopolymers. `draft_tags` gives the `rq`, `np` and `ec` tags.
+disagree, lower in homopolymers), so, as in real `ccs` output, they are high
+where passes agree and low at contested homopolymers. `draft_tags` gives the
+`rq`, `np` and `ec` tags.
 
-Low-pass ZMWs follow `ccs --all`: with fewer than `min_passes` full passes the
-draft is one subread as sequenced, every quality is 10 and `rq` is -1.
+Low-pass ZMWs follow `ccs --all`: with fewer than 3 full passes the draft is one
+subread as sequenced, every quality is 10 and `rq` is -1 (see `dczoo.simulate.zmw`).
 """
 
 import numpy as np

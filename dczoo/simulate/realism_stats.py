@@ -371,5 +371,6 @@ def summarize(acc):
         n = correct + error
         out[f"empirical Q of draft bases with {qv_bin_name(lo, hi)}"] = (
             phred(error / n, floor=1.0 / (n + 1)) if n else math.nan)
-        out[f"draft bases with {qv_bin_name(lo, hi)} (share)"] = n / acc.qv_counts.sum() if acc.qv_counts.sum() else math.nan
+        all_bases = acc.qv_counts.sum()
+        out[f"draft bases with {qv_bin_name(lo, hi)} (share)"] = n / all_bases if all_bases else math.nan
     return out

@@ -8,7 +8,6 @@ Example:
 
 import dataclasses
 import multiprocessing
-import os
 import time
 
 import numpy as np

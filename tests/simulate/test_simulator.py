@@ -9,12 +9,10 @@ import pysam
 import pytest
 
 from dczoo.errors import DczooInputError
-from dczoo.simulate import SimulationConfig, simulate
+from dczoo.simulate import simulate
 from dczoo.simulate.bam_writer import OUTPUT_FILES, read_group_id
-from dczoo.simulate.kinetics import codec_v1_decode
 from tests.simulate.conftest import tiny_config
 
-_COMPLEMENT = str.maketrans("ACGT", "TGCA")
 
 
 def _records(path):
