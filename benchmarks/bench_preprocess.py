@@ -4,10 +4,15 @@ Measures, after one warm-up run, the median wall time of several runs of:
 
 * `iterate`: `dczoo.data.iter_zmw_windows` over all ZMWs, building every
   ZMW's float32 window tensor (what training or correction consumes);
-* `shards`: the same plus writing compressed shards and the summary
-  (`DatasetWriter`), i.e. `dczoo preprocess` without interpreter start-up;
-* `command`: the `dczoo preprocess` command in a fresh process (includes
-  Python start-up and `import dczoo`, measured separately as `import`).
+* `shards`: packing and compressing windows in the workers and writing
+  shards and the summary (`DatasetWriter`), i.e. `dczoo preprocess` without
+  interpreter start-up;
+* `command`: `python -m dczoo.cli.preprocess` (= `dczoo preprocess` without
+  loading the other sub-commands) in a fresh process, including Python
+  start-up and imports.
+
+Each row also gives the CPU seconds used (this process and its children), a
+measure that depends less on other load of the machine than wall time.
 
 Inputs: the real human_1m (10 ZMWs) and a larger pair made by repeating its
 records with new ZMW numbers (`--copies`, default 20 -> 200 ZMWs), in
@@ -19,6 +24,7 @@ Usage:
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,7 +38,12 @@ REPO = Path(__file__).resolve().parents[1]
 HUMAN_1M = REPO / ".." / "shared" / "data" / "human_1m"
 sys.path.insert(0, str(REPO))
 
-from dczoo.data import DatasetWriter, TruthInputs, iter_zmw_windows  # noqa: E402
+from dczoo.data import (  # noqa: E402
+    DatasetWriter,
+    TruthInputs,
+    iter_zmw_windows,
+    pack_for_shards,
+)
 
 ZMW_STEP = 1000  # new ZMW number = original + copy * ZMW_STEP
 
@@ -119,7 +130,8 @@ def _shards(folder, cpus, training, out):
     zmws = windows = 0
     with DatasetWriter(out, overwrite=True) as writer:
         for zmw in iter_zmw_windows(folder / "subreads_to_ccs.bam", folder / "ccs.bam",
-                                    cpus=cpus, truth=_truth(folder) if training else None):
+                                    cpus=cpus, truth=_truth(folder) if training else None,
+                                    transform=pack_for_shards):
             writer.add(zmw)
             zmws += 1
             windows += zmw.n_windows
@@ -128,7 +140,7 @@ def _shards(folder, cpus, training, out):
 
 
 def _command(folder, cpus, training, out):
-    args = [sys.executable, "-m", "dczoo.cli.main", "preprocess",
+    args = [sys.executable, "-m", "dczoo.cli.preprocess",
             "--subreads-to-ccs", str(folder / "subreads_to_ccs.bam"),
             "--ccs-bam", str(folder / "ccs.bam"), "--out", str(out), "--cpus", str(cpus),
             "--overwrite", "--no-progress"]
@@ -140,14 +152,22 @@ def _command(folder, cpus, training, out):
     return None
 
 
+def _cpu_seconds():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _median_time(function, runs):
-    result = function()  # warm-up
-    times = []
+    """Median wall and CPU seconds of `runs` calls after one warm-up call."""
+    result = function()
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _cpu_seconds()
         function()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        cpu.append(_cpu_seconds() - start_cpu)
+    return (statistics.median(times), statistics.median(cpu)), result
 
 
 def main(argv=None):
@@ -157,6 +177,7 @@ def main(argv=None):
     parser.add_argument("--cpus", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-command", action="store_true", help="skip the fresh-process rows")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -169,27 +190,28 @@ def main(argv=None):
                 for cpus in args.cpus:
                     seconds, (zmws, windows) = _median_time(
                         lambda: _iterate(folder, cpus, training), args.runs)
-                    rows.append((label, mode, "iterate", cpus, seconds, zmws, windows))
+                    rows.append((label, mode, "iterate", cpus, *seconds, zmws, windows))
                     seconds, _ = _median_time(
                         lambda: _shards(folder, cpus, training, tmp / "out"), args.runs)
-                    rows.append((label, mode, "shards", cpus, seconds, zmws, windows))
+                    rows.append((label, mode, "shards", cpus, *seconds, zmws, windows))
                     if not args.no_command and label == "human_1m":
                         seconds, _ = _median_time(
                             lambda: _command(folder, cpus, training, tmp / "cmd"), args.runs)
-                        rows.append((label, mode, "command", cpus, seconds, zmws, windows))
-        import_s, _ = _median_time(
+                        rows.append((label, mode, "command", cpus, *seconds, zmws, windows))
+        (import_s, _), _ = _median_time(
             lambda: subprocess.run([sys.executable, "-c", "import dczoo.data"], check=True,
                                    capture_output=True, cwd=REPO), args.runs)
 
-    print(f"CPUs: {os.cpu_count()}, load average before/after: see below; runs per row: "
-          f"{args.runs} (median, after 1 warm-up)")
-    print(f"{'input':<16} {'mode':<10} {'measured':<8} {'cpus':>4} {'median s':>9} "
-          f"{'ZMWs':>5} {'windows':>7} {'ZMWs/s':>8} {'windows/s':>10}")
-    for label, mode, what, cpus, seconds, zmws, windows in rows:
-        print(f"{label:<16} {mode:<10} {what:<8} {cpus:>4} {seconds:>9.3f} {zmws:>5} "
-              f"{windows:>7} {zmws / seconds:>8.1f} {windows / seconds:>10.0f}")
-    print(f"fresh `python -c 'import dczoo.data'`: {import_s:.3f} s (part of every `command` row)")
-    print("load average (1, 5, 15 min):", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(f"CPUs: {os.cpu_count()}; runs per row: {args.runs} (median, after 1 warm-up); "
+          f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}")
+    print(f"{'input':<16} {'mode':<10} {'measured':<8} {'cpus':>4} {'wall s':>8} "
+          f"{'CPU s':>7} {'ZMWs':>5} {'windows':>7} {'ZMWs/s':>8} {'windows/s':>10}")
+    for label, mode, what, cpus, seconds, cpu, zmws, windows in rows:
+        print(f"{label:<16} {mode:<10} {what:<8} {cpus:>4} {seconds:>8.3f} {cpu:>7.2f} "
+              f"{zmws:>5} {windows:>7} {zmws / seconds:>8.1f} {windows / seconds:>10.0f}")
+    print(f"fresh `python -c 'import dczoo.data'`: {import_s:.3f} s wall "
+          "(part of every `command` row)")
+    print("load average after (1, 5, 15 min):", " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

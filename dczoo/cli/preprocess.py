@@ -8,9 +8,10 @@ Examples:
         --truth-split truth_split.tsv --out train/
 """
 
+import argparse
 import sys
 
-from dczoo.errors import DczooInputError
+from dczoo.errors import DczooError, DczooInputError
 
 _TRUTH_FLAGS = ("truth_to_ccs", "truth_bed", "truth_split")
 
@@ -131,3 +132,29 @@ def _print_summary(out, summary):
     for key, value in sorted(skipped.items()):
         print(f"  skipped ({key}): {value}")
     sys.stdout.flush()
+
+
+def main(argv=None):
+    """Runs `dczoo preprocess` alone, without loading the other commands.
+
+    `python -m dczoo.cli.preprocess ARGS` is `dczoo preprocess ARGS` minus the
+    start-up time of unrelated sub-commands.
+
+    Args:
+        argv: list of str (the arguments after `preprocess`), or None.
+
+    Returns:
+        int exit status.
+    """
+    parser = argparse.ArgumentParser(prog="dczoo")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["preprocess", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return args.func(args)
+    except DczooError as error:
+        print(f"dczoo preprocess: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

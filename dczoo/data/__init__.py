@@ -10,6 +10,8 @@ Public API (numpy + pysam only; `WindowDataset` imports Keras on first use):
 * `DatasetWriter`, `pack_for_shards`, `read_shard`, `read_summary`,
   `shard_paths`: the shard format written by `dczoo preprocess`.
 * `ShuffledBatches` (numpy) and `WindowDataset` (`keras.utils.PyDataset`).
+* `iter_tf_examples`, `convert_tfrecords`: read DeepConsensus TFRecords
+  without TensorFlow.
 """
 
 from dczoo.data.batching import ShuffledBatches
@@ -17,6 +19,7 @@ from dczoo.data.labels import TruthInputs
 from dczoo.data.pipeline import iter_zmw_windows, parse_chunk, sum_counters
 from dczoo.data.dataset_writer import DatasetWriter
 from dczoo.data.shards import read_shard, read_summary, shard_paths
+from dczoo.data.tfrecord import convert_tfrecords, iter_tf_examples
 from dczoo.data.window_packing import PackedZmw, pack_for_shards
 from dczoo.data.windows import assemble_windows
 from dczoo.data.zmw_processing import PreprocessConfig, process_zmw
@@ -31,6 +34,8 @@ __all__ = [
     "WindowDataset",
     "ZmwWindows",
     "assemble_windows",
+    "convert_tfrecords",
+    "iter_tf_examples",
     "iter_zmw_windows",
     "pack_for_shards",
     "parse_chunk",

@@ -243,3 +243,15 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path, human_1m):
     assert (out / "keep.txt").read_text() == "precious"
     assert main(args + ["--overwrite"]) == 0
     assert not (out / "keep.txt").exists() and (out / "summary.json").exists()
+
+
+def test_standalone_preprocess_entry_point(tmp_path, capsys, human_1m):
+    from dczoo.cli import preprocess
+
+    empty = tmp_path / "empty.bam"
+    empty.write_bytes(b"")
+    args = ["--subreads-to-ccs", str(empty), "--ccs-bam", str(human_1m / "ccs.bam"),
+            "--out", str(tmp_path / "out"), "--no-progress"]
+    assert preprocess.main(args) == 2
+    assert f"{empty}: subreads_to_ccs.bam is empty" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
