@@ -6,7 +6,7 @@ from keras import ops
 
 from dczoo.distill import Distiller, make_optimizer, student_from_teacher
 from dczoo.errors import DczooInputError
-from dczoo.losses import AlignmentLoss, DistillationLoss, WindowAccuracy
+from dczoo.losses import AlignmentIdentity, AlignmentLoss, DistillationLoss, WindowAccuracy
 from dczoo.models import DeepConsensusCorrector
 from tests.distill.distill_test_helpers import tiny_batch, tiny_teacher
 
@@ -88,9 +88,10 @@ def test_plain_training_with_alignment_loss_falls(data):
     model = tiny_teacher(num_layers=2)
     windows, labels = data
     model.compile(optimizer=make_optimizer(12, warmup_steps=0, initial_learning_rate=1e-2),
-                  loss=AlignmentLoss(), metrics=[WindowAccuracy()])
+                  loss=AlignmentLoss(), metrics=[WindowAccuracy(), AlignmentIdentity()])
     history = model.fit(windows, labels, batch_size=8, epochs=3, shuffle=False, verbose=0).history
     assert history["loss"][-1] < history["loss"][0]
+    assert 0.0 <= history["alignment_identity"][-1] <= 1.0
 
 
 def test_bad_arguments(trained):

@@ -7,6 +7,7 @@ from keras import ops
 from dczoo.constants import VOCAB
 from dczoo.errors import DczooInputError
 from dczoo.losses import (
+    AlignmentIdentity,
     WindowAccuracy,
     align_windows,
     alignment_identity,
@@ -16,6 +17,7 @@ from dczoo.losses import (
     window_exact_matches,
     yield_over_baseline,
 )
+from dczoo.losses.alignment_identity_metric import alignment_counts
 from dczoo.losses.sequence_ops import left_shift_numpy
 from tests.losses.loss_test_helpers import load_reference
 
@@ -40,6 +42,23 @@ def test_alignment_matches_reference_exactly(source):
         np.testing.assert_array_equal(stats[field], ref[f"{field}_{source}"], err_msg=field)
     np.testing.assert_array_equal(stats["score"], ref[f"score_{source}"])
     assert stats["pid"].mean() == pytest.approx(float(ref[f"result_mean_pid_{source}"]), rel=1e-6)
+
+
+def test_keras_alignment_identity_matches_reference_counts():
+    ref = load_reference("alignment_metric.npz")
+    labels, probs = ref["y_true"][:16], ref["y_pred_teacher"][:16]
+    score, correct, length = (np.asarray(ops.convert_to_numpy(v))
+                              for v in alignment_counts(labels, probs))
+    np.testing.assert_array_equal(score, ref["score_teacher"][:16])
+    np.testing.assert_array_equal(correct, ref["num_correct_matches_teacher"][:16])
+    np.testing.assert_array_equal(length, ref["alignment_length_teacher"][:16])
+    metric = AlignmentIdentity()
+    metric.update_state(labels, probs)
+    assert float(metric.result()) == pytest.approx(float(ref["pid_teacher"][:16].mean()), rel=1e-6)
+    empty = encode(["", "AT"], length=4)
+    metric.reset_state()
+    metric.update_state(empty, one_hot(encode(["", ""], length=4)))
+    assert float(metric.result()) == pytest.approx(0.5)  # both empty: 1; all deleted: 0
 
 
 def test_alignment_identity_spec_cases():
