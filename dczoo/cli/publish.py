@@ -86,7 +86,7 @@ def run(args):
     info = upload.upload_preset(
         args.to, args.preset, private=args.private, commit_message=args.message
     )
-    print(f"published {args.preset} to {args.to} in one commit: {info.commit_url}")
+    print(f"published {args.preset} to {args.to}: {info.commit_url}")
     print(f"load it with DeepConsensusCorrector.from_preset({args.to!r})")
     return 0
 

@@ -9,11 +9,9 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from keras import ops
 
 from tests.hub.hub_client import MARKER
 from tests.models.tiny import random_windows
-from tests.models.tiny import tiny_corrector
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "hf_dczooTestToken_7Qx2Lm9Vw4"
@@ -32,6 +30,10 @@ STUDENT_METADATA = {
 }
 
 
+PRESET_SEEDS = {"first": 1, "second": 2, "student": 3, "teacher": 4}
+PRESET_METADATA = {"student": STUDENT_METADATA, "teacher": {"role": "teacher"}}
+
+
 class SavedPreset:
     """A tiny model saved as a preset, with its outputs on fixed windows."""
 
@@ -47,18 +49,10 @@ class SavedPreset:
         return json.loads(self.read(name))
 
 
-def save_tiny_preset(folder, windows_path, metadata=None, seed=0):
-    """Saves a tiny corrector (weights drawn from `seed`) as a preset."""
-    keras.utils.set_random_seed(seed)
-    model = tiny_corrector()
-    model.save_to_preset(folder, metadata=metadata)
-    windows = np.load(windows_path)
-    return SavedPreset(folder, windows_path, ops.convert_to_numpy(model(windows)))
-
-
 # Child processes share a JAX compilation cache: under JAX, building a model
 # compiles its initializers, which costs a fresh process far more than the
-# test itself (46 s without the cache, 12 s with it, measured here).
+# test itself (46 s without the cache, 12 s with it, measured here). For the
+# same reason the presets are made by a child, not by the test process.
 _CHILD_ENV = {}
 
 
@@ -71,16 +65,38 @@ def _jax_compilation_cache(tmp_path_factory):
     )
 
 
+@pytest.fixture(scope="session")
+def windows_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("windows") / "windows.npy"
+    np.save(path, random_windows(batch=2))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_presets(tmp_path_factory, windows_path):
+    """Tiny presets saved with save_to_preset on the current backend.
+
+    Returns:
+        dict name -> `SavedPreset`: `first` and `second` (different weights,
+        no extra metadata), `student` (STUDENT_METADATA) and `teacher`.
+    """
+    root = tmp_path_factory.mktemp("presets")
+    steps = [
+        {"op": "save", "folder": root / name, "seed": seed, "windows": windows_path,
+         "out": root / f"{name}.npy", "metadata": PRESET_METADATA.get(name)}
+        for name, seed in PRESET_SEEDS.items()
+    ]
+    results, output = run_hub_client(steps, hub_env(root / "home"))
+    assert all(result["ok"] for result in results), output[-4000:]
+    return {
+        name: SavedPreset(root / name, windows_path, np.load(root / f"{name}.npy"))
+        for name in PRESET_SEEDS
+    }
+
+
 @pytest.fixture(scope="module")
 def hub_tmp(tmp_path_factory):
     return tmp_path_factory.mktemp("hub")
-
-
-@pytest.fixture(scope="module")
-def windows_path(hub_tmp):
-    path = hub_tmp / "windows.npy"
-    np.save(path, random_windows(batch=2))
-    return path
 
 
 def hub_env(home, **overrides):

@@ -7,6 +7,9 @@ import, so each test environment gets its own process:
 
 STEPS_JSON is a list of steps, run in order; each gives one result:
 
+- `{"op": "save", "folder": str, "seed": int, "metadata": dict, "windows":
+  npy, "out": npy}`: a tiny corrector with weights drawn from `seed`, saved
+  with save_to_preset; its probabilities on `windows` are saved to `out`.
 - `{"op": "load", "handle": str, "windows": npy, "out": npy}`: from_preset,
   then predict `windows` and save the probabilities to `out`.
 - `{"op": "upload", "uri": str, "preset": str, "private": bool}`:
@@ -37,6 +40,18 @@ def _run_step(step):
         model = DeepConsensusCorrector.from_preset(step["handle"])
         windows = np.load(step["windows"])
         np.save(step["out"], ops.convert_to_numpy(model(windows)))
+        return {}
+    if op == "save":
+        import keras
+        import numpy as np
+        from keras import ops
+
+        from tests.models.tiny import tiny_corrector
+
+        keras.utils.set_random_seed(step["seed"])
+        model = tiny_corrector()
+        model.save_to_preset(step["folder"], metadata=step.get("metadata"))
+        np.save(step["out"], ops.convert_to_numpy(model(np.load(step["windows"]))))
         return {}
     if op == "upload":
         from dczoo.hub import upload_preset

@@ -13,7 +13,6 @@ import pytest
 
 from tests.hub.conftest import hub_env
 from tests.hub.conftest import run_hub_client
-from tests.hub.conftest import save_tiny_preset
 from tests.hub.olah_server import OlahServer
 from tests.hub.olah_server import commit_folder
 
@@ -28,14 +27,13 @@ def _preset_files(preset):
 
 
 @pytest.fixture(scope="module")
-def served(hub_tmp, windows_path):
+def served(hub_tmp, tiny_presets):
     """Two tiny presets in git repositories, served by olah.
 
     `tiny`: commit 1 (tagged v1) holds preset A, commit 2 (main) preset B.
     `corrupt`: preset A with bytes of its weights changed after saving.
     """
-    first = save_tiny_preset(hub_tmp / "preset_a", windows_path, seed=1)
-    second = save_tiny_preset(hub_tmp / "preset_b", windows_path, seed=2)
+    first, second = tiny_presets["first"], tiny_presets["second"]
     mirrors = hub_tmp / "mirrors"
     commits = {
         "v1": commit_folder(mirrors / "models" / ORG / "tiny", _preset_files(first), "A", tag="v1"),

@@ -11,17 +11,16 @@ from dczoo.hub import validate_model_card
 from dczoo.hub.card_metadata import BASE_TAGS
 from dczoo.hub.card_metadata import teacher_repo_id
 from tests.hub.conftest import STUDENT_METADATA
-from tests.hub.conftest import save_tiny_preset
 
 
 @pytest.fixture(scope="module")
-def student(hub_tmp, windows_path):
-    return save_tiny_preset(hub_tmp / "card_student", windows_path, STUDENT_METADATA, seed=5)
+def student(tiny_presets):
+    return tiny_presets["student"]
 
 
 @pytest.fixture(scope="module")
-def plain(hub_tmp, windows_path):
-    return save_tiny_preset(hub_tmp / "card_plain", windows_path, {"role": "teacher"}, seed=6)
+def plain(tiny_presets):
+    return tiny_presets["teacher"]
 
 
 def _card(preset, metadata=None, repo_id="my-org/tiny"):

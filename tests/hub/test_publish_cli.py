@@ -9,15 +9,13 @@ from dczoo.cli.main import main
 from dczoo.hub import render_model_card
 from dczoo.hub import validate_model_card
 from dczoo.models import BUILTIN_PRESETS
-from tests.hub.conftest import STUDENT_METADATA
-from tests.hub.conftest import save_tiny_preset
 
 FILES = ["README.md", "config.json", "metadata.json", "model.weights.h5"]
 
 
 @pytest.fixture(scope="module")
-def preset(hub_tmp, windows_path):
-    return save_tiny_preset(hub_tmp / "cli_preset", windows_path, STUDENT_METADATA, seed=4)
+def preset(tiny_presets):
+    return tiny_presets["student"]
 
 
 def test_dry_run_writes_the_exact_upload_folder_and_prints_it(preset, tmp_path, capsys):

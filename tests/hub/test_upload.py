@@ -9,11 +9,9 @@ import pytest
 
 from dczoo.hub import render_model_card
 from dczoo.hub import validate_model_card
-from tests.hub.conftest import STUDENT_METADATA
 from tests.hub.conftest import TOKEN
 from tests.hub.conftest import hub_env
 from tests.hub.conftest import run_hub_client
-from tests.hub.conftest import save_tiny_preset
 from tests.hub.fake_hub import FakeHub
 
 PUBLIC = "test-org/tiny-student"
@@ -22,11 +20,11 @@ FILES = ["README.md", "config.json", "metadata.json", "model.weights.h5"]
 
 
 @pytest.fixture(scope="module")
-def published(hub_tmp, windows_path):
+def published(hub_tmp, windows_path, tiny_presets):
     """Uploads a tiny student preset, loads it back, publishes it privately with
     the CLI, uploads it again unchanged, then tries without and with a wrong
     token; all in one child process."""
-    preset = save_tiny_preset(hub_tmp / "student", windows_path, STUDENT_METADATA, seed=3)
+    preset = tiny_presets["student"]
     steps = [
         {"op": "upload", "uri": f"hf://{PUBLIC}", "preset": preset.folder},
         {"op": "load", "handle": f"hf://{PUBLIC}", "windows": windows_path,
