@@ -255,6 +255,7 @@ def save_preset(model, preset_dir, metadata=None):
     parent = os.path.dirname(os.path.abspath(preset_dir))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".preset-", dir=parent)
+    os.chmod(staging, 0o755)  # mkdtemp makes it private; presets are shared
     try:
         config = _strip_build_configs(keras.saving.serialize_keras_object(model))
         with open(os.path.join(staging, CONFIG_FILE), "w") as handle:

@@ -1,5 +1,6 @@
 """Tiny model configurations shared by the model tests."""
 
+import keras
 import numpy as np
 
 import dczoo
@@ -12,6 +13,7 @@ TINY_ARCHITECTURE = dict(
 def tiny_corrector(active=True, **overrides):
     """A small corrector; `active` sets the ReZero alphas to non-zero values."""
     config = dict(TINY_ARCHITECTURE, **overrides)
+    keras.utils.set_random_seed(1234)
     model = dczoo.models.DeepConsensusCorrector(
         dczoo.models.DeepConsensusBackbone(**config)
     )
