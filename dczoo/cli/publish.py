@@ -16,7 +16,6 @@ model card.
 import os
 
 from dczoo.errors import DczooInputError
-from dczoo.hub import upload
 
 
 def register(subparsers):
@@ -73,6 +72,8 @@ def run(args):
     Returns:
         int exit status (0 on success).
     """
+    from dczoo.hub import upload  # Keras is imported only when publishing
+
     if args.to is None:
         args.to = _registered_handle(args.preset)
     repo_id = upload.parse_hub_uri(args.to)
