@@ -13,17 +13,10 @@ all run. The numpy version stays the faster choice for offline evaluation.
 import keras
 from keras import ops
 
+from dczoo.losses.alignment_loss import _skew
 from dczoo.losses.sequence_ops import left_shift_sequence, sequence_lengths
 
 _NEG = -1e9  # "minus infinity" for impossible cells (finite: no inf arithmetic)
-
-
-def _skew_rows(x, width):
-    """out[b, i, e] = x[b, i, e - i] (zero outside), for (batch, rows, cols)."""
-    rows, cols = x.shape[1], x.shape[2]
-    x = ops.pad(x, [[0, 0], [0, 0], [0, rows]])
-    x = ops.reshape(x, (-1, rows * (cols + rows)))[:, : rows * (cols + rows - 1)]
-    return ops.reshape(x, (-1, rows, cols + rows - 1))[:, :, :width]
 
 
 def _pick_first_max(candidates):
@@ -64,7 +57,7 @@ def alignment_counts(y_true, y_pred, matching_score=2.0, mismatch_penalty=5.0,
     equal = ops.cast(ops.equal(truth[:, :, None], pred[:, None, :]), "float32")
     equal = ops.pad(equal, [[0, 0], [0, 0], [1, 0]])  # column j = prediction j - 1
     # equal_wf[t, b, i - 1] = [truth_i == pred_j] on diagonal d = t + 1, j = d - i.
-    equal_wf = ops.moveaxis(_skew_rows(equal, steps), 2, 0)
+    equal_wf = ops.moveaxis(_skew(equal), 2, 0)  # (m + n, batch, m)
     answer_diagonal = ops.cast(truth_len + pred_len, "int32")
     answer_row = ops.one_hot(truth_len, m + 1, dtype="float32") > 0
 
