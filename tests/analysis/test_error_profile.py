@@ -49,3 +49,13 @@ def test_profile_aggregates_reads():
 def test_length_mismatch_is_an_error():
     with pytest.raises(ValueError):
         error_profile(["A"], [])
+
+
+def test_identity_to_truth():
+    from dczoo.analysis import identity_to_truth
+
+    assert identity_to_truth(TRUTH, TRUTH) == 1.0
+    # one inserted base: 14 matches over 15 columns
+    assert identity_to_truth("ACGTTTTACCAGTCA", TRUTH) == pytest.approx(14 / 15)
+    # one mismatch: 13 matches over 14 columns
+    assert identity_to_truth("ACGTTTACCTGTCA", TRUTH) == pytest.approx(13 / 14)
