@@ -146,7 +146,7 @@ def _message(kind, text):
 
 def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
               max_upload_mb=space_inputs.MAX_UPLOAD_MB, max_zmws=space_inputs.MAX_ZMWS,
-              queue_size=QUEUE_SIZE, output_root=None):
+              queue_size=QUEUE_SIZE, output_root=None, batch_size=64):
     """Builds the Space's `gr.Blocks` (queued: one run at a time).
 
     Args:
@@ -157,6 +157,8 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
         max_zmws: int. Limit on the ZMWs of an upload.
         queue_size: int. Runs that may wait in the queue.
         output_root: folder for the downloads (default: a temp folder).
+        batch_size: int. Windows per model call; small batches let Cancel
+            stop a run within one batch.
 
     Returns:
         `gr.Blocks`; start it with `launch(demo)`.
@@ -208,7 +210,7 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
         def work():
             model = catalog.load(name)
             return run_report(checked, model, name, out_dir, float(min_quality),
-                              float(skip_windows_above), truth_bam=truth)
+                              float(skip_windows_above), truth_bam=truth, batch_size=batch_size)
 
         job = BackgroundJob(work).start()
         session = getattr(request, "session_hash", None)
@@ -216,7 +218,7 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
         started = time.perf_counter()
         try:
             busy = f"Correcting {checked.n_zmws} ZMWs with {name}"
-            while not job.wait(1.0):
+            while not job.wait(0.5):
                 elapsed = time.perf_counter() - started
                 yield (_message("busy", f"{busy}... {elapsed:.0f} s"),) + (keep,) * 6
         finally:

@@ -1,0 +1,219 @@
+"""The Space served on 127.0.0.1 and called with gradio_client on the bundled example."""
+
+import re
+import threading
+import time
+
+import edlib
+import numpy as np
+import pysam
+import pytest
+
+from tests.space.conftest import dump, read_fastq, serve
+
+gradio_client = pytest.importorskip("gradio_client")
+
+
+@pytest.fixture(scope="module")
+def client(served_app):
+    return gradio_client.Client(served_app.url, verbose=False)
+
+
+def call(client, subreads, ccs, preset="tiny", min_quality=0, skip=45):
+    handle = gradio_client.handle_file
+    out = client.predict(handle(str(subreads)), handle(str(ccs)), preset, min_quality, skip,
+                         api_name="/correct")
+    keys = ("status", "numbers_text", "quality_plot", "window_plot", "table", "files", "numbers")
+    return dict(zip(keys, out))
+
+
+def table_rows(table):
+    return [dict(zip(table["headers"], row)) for row in table["data"]]
+
+
+@pytest.fixture(scope="module")
+def example_run(client, example):
+    return call(client, example / "subreads_to_ccs.bam", example / "ccs.bam")
+
+
+@pytest.fixture(scope="module")
+def direct_reads(example, test_presets):
+    """The same correction through dczoo.inference.correct, outside the app."""
+    from dczoo.inference import correct
+
+    return correct(example / "subreads_to_ccs.bam", example / "ccs.bam",
+                   model=test_presets["tiny"], min_quality=0)
+
+
+def test_example_fastq_and_bam_equal_the_pipeline(example_run, direct_reads, example):
+    assert "Done" in example_run["status"], dump(example_run)
+    files = {path.rsplit("/", 1)[-1]: path for path in example_run["files"]}
+    assert set(files) == {"corrected.fastq", "corrected.bam"}
+    fastq = read_fastq(files["corrected.fastq"])
+    with pysam.AlignmentFile(str(example / "ccs.bam"), check_sq=False) as bam:
+        draft_names = [r.query_name for r in bam]
+    assert [name for name, _, _ in fastq] == draft_names
+    assert [(r.name, r.sequence, r.quality_string) for r in direct_reads] == fastq
+    with pysam.AlignmentFile(files["corrected.bam"], check_sq=False) as bam:
+        records = list(bam)
+        assert "dczoo" in str(bam.header)
+    assert [(r.query_name, r.query_sequence) for r in records] == [(n, s) for n, s, _ in fastq]
+    assert all(r.has_tag("zm") and r.has_tag("np") for r in records)
+
+
+def test_example_table_matches_reads_and_drafts(example_run, example):
+    rows = table_rows(example_run["table"])
+    fastq = {name: seq for name, seq, _ in read_fastq(
+        next(p for p in example_run["files"] if p.endswith(".fastq")))}
+    with pysam.AlignmentFile(str(example / "ccs.bam"), check_sq=False) as bam:
+        drafts = {r.query_name: r.query_sequence for r in bam}
+    with pysam.AlignmentFile(str(example / "truth_to_ccs.bam")) as bam:
+        truth = {r.reference_name: r.query_sequence for r in bam}
+    assert [row["read"] for row in rows] == list(drafts)
+    for row in rows:
+        assert row["draft length"] == len(drafts[row["read"]])
+        assert row["corrected length"] == len(fastq[row["read"]])
+        assert row["status"] == "written"
+        assert row["windows corrected"] + row["windows kept draft"] >= 1
+        assert 0 < row["draft Q"] <= 93
+        # Identity = 1 - edits / alignment columns, and max(lengths) <= columns <= sum.
+        for column, read in (("identity before %", drafts[row["read"]]),
+                             ("identity after %", fastq[row["read"]])):
+            edits = edlib.align(read, truth[row["read"]], mode="NW")["editDistance"]
+            lengths = (len(read), len(truth[row["read"]]))
+            low, high = 1 - edits / max(lengths), 1 - edits / sum(lengths)
+            assert 100 * low - 1e-3 <= row[column] <= 100 * high + 1e-3
+    changed = [row for row in rows if fastq[row["read"]] != drafts[row["read"]]]
+    assert all(row["bases changed"] > 0 for row in changed)
+    assert all(row["bases changed"] == 0 for row in rows if row not in changed)
+
+
+def test_example_numbers_add_up(example_run, direct_reads):
+    numbers = example_run["numbers"]
+    rows = table_rows(example_run["table"])
+    summary = direct_reads.summary
+    assert numbers["zmws"] == summary["zmws"] == 20
+    assert numbers["reads_written"] == len(direct_reads) == 20
+    assert numbers["windows_total"] == summary["windows"]["total"]
+    assert numbers["windows_model"] == summary["windows"]["model"]
+    assert numbers["windows_total"] == sum(r["windows corrected"] + r["windows kept draft"] for r in rows)
+    assert numbers["windows_model"] == sum(r["windows corrected"] for r in rows)
+    assert numbers["bases_changed"] == sum(r["bases changed"] for r in rows)
+    assert numbers["correction_seconds"] > 0 and numbers["model_windows_per_s"] > 0
+    identity = numbers["identity"]
+    assert identity["reads"] == 20
+    mean_before = np.mean([r["identity before %"] for r in rows]) / 100
+    assert identity["draft"] == pytest.approx(mean_before, abs=1e-4)
+    assert f"{numbers['model_windows_per_s']:.1f} windows/s" in example_run["numbers_text"]
+    assert "Identity to the true sequence (20 reads)" in example_run["numbers_text"]
+    for plot in ("quality_plot", "window_plot"):
+        assert example_run[plot]["type"] == "matplotlib"
+        assert example_run[plot]["plot"].startswith("data:image/")
+
+
+def test_min_quality_keeps_table_but_drops_downloads(client, example):
+    result = call(client, example / "subreads_to_ccs.bam", example / "ccs.bam", min_quality=60)
+    assert "No read reached Q60" in result["status"]
+    assert not result["files"]
+    rows = table_rows(result["table"])
+    assert len(rows) == 20 and {row["status"] for row in rows} == {"below Q60"}
+    assert result["numbers"]["reads_written"] == 0
+
+
+def test_preset_without_weights_falls_back_with_a_note(client, example):
+    result = call(client, example / "subreads_to_ccs.bam", example / "ccs.bam", preset="unfinished")
+    assert "unfinished has no trained weights" in result["status"]
+    used = result["numbers"]["preset"]
+    assert used != "unfinished" and f"used {used} instead" in result["status"]
+    assert len(table_rows(result["table"])) == 20
+
+
+def test_errors_are_messages_not_tracebacks(client, example, text_file, tmp_path):
+    other_ccs = tmp_path / "other_ccs.bam"
+    with pysam.AlignmentFile(str(example / "ccs.bam"), check_sq=False) as bam, \
+            pysam.AlignmentFile(str(other_ccs), "wb", template=bam) as out:
+        for record in list(bam)[1:]:  # without the draft of the first subread
+            out.write(record)
+    cases = {
+        "not a BAM file": (text_file, example / "ccs.bam"),
+        "did you swap the two files": (example / "ccs.bam", example / "subreads_to_ccs.bam"),
+        "does not match": (example / "subreads_to_ccs.bam", other_ccs),
+    }
+    for expected, (subreads, ccs) in cases.items():
+        result = call(client, subreads, ccs)
+        assert expected in result["status"] and "dczoo-error" in result["status"], result["status"]
+        assert "Traceback" not in result["status"] and "/tmp/" not in result["status"]
+        assert result["table"] is None or not result["table"]["data"]
+
+
+def test_every_builtin_preset_is_listed_and_student_4layer_is_default(served_app):
+    from dczoo.models import BUILTIN_PRESETS
+
+    dropdown = next(c for c in served_app.demo.config["components"]
+                    if c.get("props", {}).get("elem_id") == "preset")
+    values = [choice[1] for choice in dropdown["props"]["choices"]]
+    assert values[: len(BUILTIN_PRESETS)] == list(BUILTIN_PRESETS)
+    assert set(values) == set(BUILTIN_PRESETS) | {"tiny", "unfinished"}
+    assert dropdown["props"]["value"] == "student_4layer"
+    labels = dict((v, k) for k, v in dropdown["props"]["choices"])
+    assert labels["unfinished"].endswith("no weights yet") and "no weights" not in labels["tiny"]
+
+
+def test_queue_runs_one_at_a_time_and_is_bounded(served_app, space_app):
+    queue = served_app.demo._queue
+    assert queue.max_size == space_app.QUEUE_SIZE
+    assert queue.default_concurrency_limit == 1
+    correct_fn = next(fn for fn in served_app.demo.fns.values() if fn.api_name == "correct")
+    assert correct_fn.concurrency_limit in ("default", 1)
+
+
+def test_cancel_stops_a_waiting_run(space_app, test_presets, tmp_path, example):
+    """Cancel from the client while the run waits for the one-run lock."""
+    import space_jobs
+
+    served = serve(space_app, test_presets, tmp_path)
+    try:
+        client = gradio_client.Client(served.url, verbose=False)
+        handle = gradio_client.handle_file
+        with space_jobs.RUN_LOCK:  # as if another visitor's run were going on
+            job = client.submit(handle(str(example / "subreads_to_ccs.bam")),
+                                handle(str(example / "ccs.bam")), "tiny", 0, 45, api_name="/correct")
+            deadline = time.time() + 60
+            while not any("Correcting" in str(out[0]) for out in job.outputs()):
+                assert time.time() < deadline, "the run never started waiting"
+                time.sleep(0.2)
+            job.cancel()
+            time.sleep(1.5)
+        deadline = time.time() + 20
+        while space_jobs.RUN_LOCK.locked() or threading.active_count() and any(
+                t.name == "dczoo-space-run" for t in threading.enumerate()):
+            assert time.time() < deadline, "the cancelled run did not stop"
+            time.sleep(0.2)
+        assert not any(served.output_root.glob("run_*/corrected.fastq"))
+    finally:
+        served.demo.close()
+
+
+def test_cancel_interrupts_the_correction_pipeline(example, test_presets, tmp_path):
+    """The job's cancel stops a real `correct` run between model batches."""
+    import space_jobs
+    from dczoo.inference import correct
+
+    output = tmp_path / "out.fastq"
+    started = {}
+
+    def work():
+        started["t"] = time.perf_counter()
+        return correct(example / "subreads_to_ccs.bam", example / "ccs.bam",
+                       model=test_presets["tiny"], output=output, min_quality=0,
+                       skip_windows_above=0, batch_size=1)
+
+    job = space_jobs.BackgroundJob(work).start()
+    while "t" not in started:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    job.cancel()
+    assert job.wait(30)
+    assert isinstance(job.error, space_jobs.RunCancelled), job.error
+    assert not output.exists() and not list(tmp_path.iterdir())
+    assert not space_jobs.RUN_LOCK.locked()

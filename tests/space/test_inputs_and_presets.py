@@ -1,0 +1,65 @@
+"""The Space's upload checks and preset catalog, without a server."""
+
+import gzip
+
+import pytest
+
+from tests.space.conftest import SPACE_DIR
+
+import sys  # noqa: E402
+
+sys.path.insert(0, str(SPACE_DIR))
+
+import space_inputs  # noqa: E402
+import space_presets  # noqa: E402
+from dczoo.errors import DczooInputError  # noqa: E402
+
+
+def test_limits_on_size_and_zmws(example):
+    subreads, ccs = example / "subreads_to_ccs.bam", example / "ccs.bam"
+    checked = space_inputs.check_inputs(subreads, ccs)
+    assert checked.n_zmws == 20
+    with pytest.raises(DczooInputError, match=r"more than 5 ZMWs, the limit"):
+        space_inputs.check_inputs(subreads, ccs, max_zmws=5)
+    with pytest.raises(DczooInputError, match=r"subreads_to_ccs.bam is too large .*limit is 0.1 MB"):
+        space_inputs.check_inputs(subreads, ccs, max_mb=0.1)
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"hello\n", "looks like a text file"),
+    (b"@HD\tVN:1.6\n", "looks like SAM text"),
+    (b"@read1\nACGT\n+\n!!!!\n", "FASTQ/FASTA"),
+    (gzip.compress(b"plain text\n"), "holds no BAM data"),
+    (b"", "empty"),
+])
+def test_not_a_bam_messages(tmp_path, example, content, expected):
+    path = tmp_path / "upload.bam"
+    path.write_bytes(content)
+    with pytest.raises(DczooInputError, match=expected) as error:
+        space_inputs.check_inputs(path, example / "ccs.bam")
+    assert str(tmp_path) not in str(error.value)
+
+
+def test_presets_from_env():
+    assert space_presets.presets_from_env("") == {}
+    assert space_presets.presets_from_env("a=/x, b=/y") == {"a": "/x", "b": "/y"}
+    with pytest.raises(ValueError, match="name=folder"):
+        space_presets.presets_from_env("justaname")
+
+
+def test_resolve_falls_back_or_explains(test_presets):
+    from dczoo.models import BUILTIN_PRESETS
+
+    catalog = space_presets.PresetCatalog(test_presets)
+    assert catalog.names[: len(BUILTIN_PRESETS)] == list(BUILTIN_PRESETS)
+    assert catalog.resolve("tiny") == ("tiny", None)
+    name, note = catalog.resolve("unfinished")
+    assert catalog.has_weights(name) and name != "unfinished" and "unfinished has no trained weights" in note
+    without = space_presets.PresetCatalog({"unfinished": test_presets["unfinished"]})
+    if not any(without.has_weights(n) for n in without.names):
+        with pytest.raises(space_presets.NoWeightsError, match="neither has any other preset"):
+            without.resolve("student_4layer")
+    with pytest.raises(DczooInputError, match="unknown preset"):
+        catalog.resolve("nope")
+    with pytest.raises(ValueError, match="reuse built-in names"):
+        space_presets.PresetCatalog({"student_4layer": test_presets["tiny"]})
