@@ -1,0 +1,84 @@
+"""Markdown tables and figures from evaluate.py's results."""
+
+import json
+import os
+
+QUALITIES = ("20", "30", "40")
+
+
+def _yield(entry, set_name, quality):
+    return entry.get(set_name, {}).get("yield", {}).get(quality) or entry.get(
+        set_name, {}).get("yield", {}).get(int(quality), 0)
+
+
+def write_report(results, args):
+    """Writes results.md (and yield_vs_speed.png when matplotlib is present)."""
+    models = [k for k in results if k != "draft"]
+    draft = results["draft"]
+    lines = ["# Evaluation results", "",
+             "Reproduce: `python recipes/evaluate.py " + " ".join(
+                 f"--model {m}={results[m]['handle']}" for m in models)
+             + f" --test-sim {args.test_sim} --test-windows {args.test_windows} --out {args.out}`",
+             "", "## Held-out simulated test set", "",
+             "| model | layers | parameters | windows/s | window exact acc. | window identity "
+             "| read identity | yield Q20 | Q30 | Q40 | Q30 over draft |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    base30 = _yield(draft, "test", "30")
+    lines.append(
+        f"| draft (CCS) | - | - | - | {draft['window']['exact_accuracy']:.4f} | "
+        f"{draft['window']['alignment_identity']:.5f} | {draft['test']['mean_identity']:.5f} | "
+        + " | ".join(str(_yield(draft, "test", q)) for q in QUALITIES) + " | 1.00x |")
+    for m in models:
+        r = results[m]
+        over = _yield(r, "test", "30") / base30 if base30 else float("nan")
+        lines.append(
+            f"| {m} | {r['num_layers']} | {r['parameters']:,} | {r['windows_per_second']:.0f} | "
+            f"{r['window']['exact_accuracy']:.4f} | {r['window']['alignment_identity']:.5f} | "
+            f"{r['test']['mean_identity']:.5f} | "
+            + " | ".join(str(_yield(r, "test", q)) for q in QUALITIES) + f" | {over:.2f}x |")
+    lines += ["", "## Errors per read on the test set (bases)", "",
+              "| model | mismatches | HP insertions | non-HP insertions | HP deletions | "
+              "non-HP deletions |", "|---|---|---|---|---|---|"]
+    for m in ["draft"] + models:
+        e = results[m]["test"]["errors_per_read"]
+        lines.append(f"| {m} | {e['mismatches']:.2f} | {e['hp_insertions']:.2f} | "
+                     f"{e['nonhp_insertions']:.2f} | {e['hp_deletions']:.2f} | "
+                     f"{e['nonhp_deletions']:.2f} |")
+    if "human_1m" in draft:
+        lines += ["", "## Real reads (human_1m, 10 ZMWs)", "",
+                  "| model | mean identity to truth | draft | change |", "|---|---|---|---|"]
+        for m in models:
+            after = results[m]["human_1m"]["mean_identity"]
+            before = draft["human_1m"]["mean_identity"]
+            lines.append(f"| {m} | {after:.5f} | {before:.5f} | {after - before:+.5f} |")
+    with open(os.path.join(args.out, "results.md"), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for m in models:
+        r = results[m]
+        over = _yield(r, "test", "30") / base30 if base30 else float("nan")
+        ax.scatter(r["windows_per_second"], over)
+        ax.annotate(m, (r["windows_per_second"], over))
+    ax.set_xlabel("windows/s on this CPU")
+    ax.set_ylabel("yield at empirical Q30 over draft")
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.out, "yield_vs_speed.png"), dpi=120)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Rewrite results.md from results.json")
+    parser.add_argument("--out", required=True)
+    parsed = parser.parse_args()
+    with open(os.path.join(parsed.out, "results.json")) as f:
+        data = json.load(f)
+    parsed.test_sim = parsed.test_windows = "?"
+    write_report(data, parsed)
