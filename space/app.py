@@ -276,10 +276,10 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
                 )
                 preset = gr.Dropdown(catalog.choices(), value=catalog.default, label="Model preset",
                                      elem_id="preset")
-                with gr.Accordion("Advanced settings", open=False):
-                    min_quality = gr.Slider(0, 60, value=20, step=1, label="Minimum read quality (Phred)",
+                with gr.Accordion("Advanced settings", open=False, elem_id="advanced"):
+                    min_quality = gr.Slider(0, 60, value=20, step=1, label="Minimum read quality (Phred)", elem_id="min-quality",
                                             info="Reads whose average predicted quality is lower are not written.")
-                    skip_above = gr.Slider(0, 93, value=45, step=1, label="Keep the draft in windows above (Phred)",
+                    skip_above = gr.Slider(0, 93, value=45, step=1, label="Keep the draft in windows above (Phred)", elem_id="skip-above",
                                            info="Windows whose draft quality is higher skip the model; 0 runs it everywhere.")
                 with gr.Row():
                     run_button = gr.Button("Correct", variant="primary", elem_id="run-button")
@@ -287,8 +287,10 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
             with gr.Column(scale=3, min_width=420):
                 status = gr.HTML(elem_id="status")
                 numbers_text = gr.Markdown(elem_id="numbers")
-                quality_plot = gr.Plot(label="Predicted quality before vs after", elem_id="quality-plot")
-                window_plot = gr.Plot(label="Where the model changed bases", elem_id="window-plot")
+                quality_plot = gr.Plot(label="Predicted quality before vs after", show_label=False,
+                                       elem_id="quality-plot")
+                window_plot = gr.Plot(label="Where the model changed bases", show_label=False,
+                                      elem_id="window-plot")
         table = gr.Dataframe(label="Per read", elem_id="reads-table", interactive=False, wrap=True)
         downloads = gr.File(label="Corrected FASTQ and BAM", file_count="multiple", elem_id="downloads")
         with gr.Accordion("Run numbers (JSON)", open=False):

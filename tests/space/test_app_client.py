@@ -9,9 +9,10 @@ import numpy as np
 import pysam
 import pytest
 
-from tests.space.conftest import dump, read_fastq, serve
+from tests.space.conftest import dump, read_fastq, require_space_packages, serve
 
-gradio_client = pytest.importorskip("gradio_client")
+require_space_packages()
+import gradio_client  # noqa: E402
 
 
 @pytest.fixture(scope="module")
