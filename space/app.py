@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
@@ -263,7 +264,7 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
             job.cancel()
         return _message("cancelled", "Cancelled.")
 
-    with gr.Blocks(title="dczoo: correct PacBio HiFi reads") as demo:
+    with gr.Blocks(title="dczoo: correct PacBio HiFi reads", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO.format(max_zmws=max_zmws, max_mb=max_upload_mb))
         with gr.Row():
             with gr.Column(scale=2, min_width=320):

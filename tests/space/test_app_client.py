@@ -1,6 +1,5 @@
 """The Space served on 127.0.0.1 and called with gradio_client on the bundled example."""
 
-import re
 import threading
 import time
 

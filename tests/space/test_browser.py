@@ -6,6 +6,7 @@ one backend only (tensorflow, or whatever `DCZOO_SPACE_BROWSER_BACKEND` says).
 """
 
 import os
+import re
 import shutil
 import time
 
@@ -148,3 +149,21 @@ def test_text_file_upload_shows_the_error(browser, page_url, text_file, example)
     WebDriverWait(browser, 60).until(lambda d: "not a BAM file" in status_text(d))
     assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
     full_page_screenshot(browser, ERROR_SCREENSHOT)
+
+
+def test_one_click_on_the_bundled_example_runs_it(browser, page_url):
+    browser.set_window_size(1400, 1000)
+    open_page(browser, page_url)
+    example_row = WebDriverWait(browser, 30).until(EC.element_to_be_clickable(
+        (By.XPATH, "//*[contains(text(), 'Bundled example')]/following::table//tbody//tr[1]")))
+    example_row.click()
+    WebDriverWait(browser, 120).until(
+        lambda d: "windows/s" in d.find_element(By.CSS_SELECTOR, "#numbers").text)
+    numbers = browser.find_element(By.CSS_SELECTOR, "#numbers").text
+    written = int(re.search(r"(\d+) of 20 reads written", numbers).group(1))
+    table = browser.find_element(By.CSS_SELECTOR, "#reads-table").text
+    assert table.count("m64001_000020_000000/") == 20
+    # Default minimum quality Q20: reads below it stay in the table, marked.
+    assert table.count("below Q20") == 20 - written
+    if written == 0:
+        assert "No read reached Q20" in status_text(browser)

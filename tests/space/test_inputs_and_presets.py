@@ -1,12 +1,11 @@
 """The Space's upload checks and preset catalog, without a server."""
 
 import gzip
+import sys
 
 import pytest
 
 from tests.space.conftest import SPACE_DIR
-
-import sys  # noqa: E402
 
 sys.path.insert(0, str(SPACE_DIR))
 
