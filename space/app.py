@@ -141,8 +141,9 @@ def _table(reads):
 
 
 def _message(kind, text):
-    icon = {"error": "❌", "warning": "⚠️", "ok": "✅", "busy": "⏳", "cancelled": "⏹"}[kind]
-    return f'<div class="dczoo-{kind}">{icon} {text}</div>'
+    # Words, not emoji: some browsers (headless Chromium on servers) lack emoji fonts.
+    prefix = {"error": "<b>Error:</b> ", "warning": "<b>Note:</b> "}.get(kind, "")
+    return f'<div class="dczoo-{kind}">{prefix}{text}</div>'
 
 
 def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
