@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml .ci/constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch==2.13.0 is a CPU wheel on the project's machines; a bare `torch` pulls CUDA.
 	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -c .ci/constraints.txt -e ".[jax,tensorflow,torch,dev]"
+	$(PY) -m pip install --quiet -c .ci/constraints.txt -e ".[jax,tensorflow,torch,dev,space]"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -31,7 +31,11 @@ test: setup
 	echo "all backends passed: $(BACKENDS)"
 
 demo: setup
-	$(PY) -m dczoo.demo
+	KERAS_BACKEND=tensorflow $(PY) -m dczoo.demo
+
+# The Gradio app of space/ on http://127.0.0.1:7860 (--host/--port to change).
+space: setup
+	KERAS_BACKEND=tensorflow $(PY) space/app.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
