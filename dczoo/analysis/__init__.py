@@ -7,3 +7,5 @@ from dczoo.analysis.linear_cka import linear_cka
 from dczoo.analysis.linear_cka import linear_cka_score
 from dczoo.analysis.truth_identity import identity_to_truth
 from dczoo.analysis.truth_identity import load_truth
+from dczoo.analysis.agreement import agreement
+from dczoo.analysis.agreement import agreement_from_predictions
