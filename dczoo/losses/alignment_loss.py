@@ -65,21 +65,43 @@ def _skew(x):
     return ops.reshape(x, (-1, rows, cols + rows - 1))
 
 
+# exp() arguments below this are clamped: exp(-80) = 1.8e-35 is negligible next
+# to the 1 that the minimum contributes, and it keeps every term a normal
+# float32 (underflowing exp() takes a slow path on some CPUs).
+_EXP_FLOOR = -80.0
+
+
+def _logaddexp(x, y):
+    """log(exp(x) + exp(y)) from maximum, abs and softplus (see `_softmin3`)."""
+    return ops.maximum(x, y) + ops.softplus(-ops.abs(x - y))
+
+
 def _softmin3(a, b, c, gamma):
     """Elementwise soft minimum of three tensors (a hard min when `gamma` is None).
 
-    softmin(a, b, c) = lo - gamma * log(sum_k exp(-(x_k - lo) / gamma)) with
-    lo = min(a, b, c) held constant for the gradient (a stable logsumexp whose
-    gradient is exactly the softmax weights). Written elementwise rather than
-    as a logsumexp over a stacked axis of 3, which is slow on torch CPU.
+    softmin(a, b, c) = -gamma * log(exp(-a / gamma) + exp(-b / gamma) + exp(-c / gamma)).
+
+    JAX and TensorFlow compute it as lo - gamma * log(sum_k exp((lo - x_k) / gamma))
+    with lo = min(a, b, c) held constant for the gradient (a stable logsumexp
+    whose gradient is exactly the softmax weights, ties included), the
+    candidates stacked on a leading axis so each step makes one exp and one log.
+
+    torch computes it with two pairwise log-add-exps written as
+    max(x, y) + softplus(-|x - y|): torch sends float32 exp and log (also log2,
+    log1p, and the backward of `logaddexp`) to MKL vector math split across
+    threads from 2048 elements on, which costs milliseconds per call on these
+    small tensors when the CPU is oversubscribed, while maximum, abs and
+    softplus (forward and backward) stay in ATen's own kernels. The gradient is
+    still the softmax weights, split evenly at exact ties.
     """
-    lo = ops.minimum(ops.minimum(a, b), c)
     if gamma is None:
-        return lo
-    lo = ops.stop_gradient(lo)
-    total = (ops.exp((lo - a) / gamma) + ops.exp((lo - b) / gamma)
-             + ops.exp((lo - c) / gamma))
-    return lo - gamma * ops.log(total)
+        return ops.minimum(ops.minimum(a, b), c)
+    if keras.config.backend() == "torch":
+        return -gamma * _logaddexp(_logaddexp(-a / gamma, -b / gamma), -c / gamma)
+    candidates = ops.stack([a, b, c], axis=0)
+    lo = ops.stop_gradient(ops.min(candidates, axis=0))
+    exponent = ops.maximum((lo - candidates) / gamma, _EXP_FLOOR)
+    return lo - gamma * ops.log(ops.sum(ops.exp(exponent), axis=0))
 
 
 def _diagonal_step(v_prev2, v_prev1, last_column, subs, ins, at_last_column,
