@@ -110,15 +110,19 @@ class DeepConsensusCorrector(keras.Model):
         """
         return preset_io.load_preset(cls, preset, load_weights=load_weights, **kwargs)
 
-    def save_to_preset(self, preset_dir, metadata=None):
+    def save_to_preset(self, preset_dir, metadata=None, weights_dtype=None):
         """Saves config, weights, metadata and a model card to a folder.
 
         Args:
             preset_dir: str or path. Created if missing.
             metadata: dict or None. Extra metadata to record (for example
                 training data and evaluation results).
+            weights_dtype: None (the variables' dtype) or "float16" to store
+                the weights in half precision; loading casts them back.
         """
-        preset_io.save_preset(self, preset_dir, metadata=metadata)
+        preset_io.save_preset(
+            self, preset_dir, metadata=metadata, weights_dtype=weights_dtype
+        )
 
     class _PresetsProperty:
         def __get__(self, instance, owner):

@@ -121,3 +121,27 @@ def test_weights_load_under_the_other_backends(tmp_path):
             check=True, env=env, cwd=REPO, capture_output=True,
         )
         np.testing.assert_allclose(np.load(out), expected, atol=1e-5)
+
+
+def test_float16_weights_load_back_close_to_float32(tmp_path):
+    model = tiny_corrector()
+    model.save_to_preset(tmp_path / "half", weights_dtype="float16")
+    metadata = json.loads((tmp_path / "half" / "metadata.json").read_text())
+    assert metadata["weights_dtype"] == "float16"
+    import h5py
+
+    with h5py.File(tmp_path / "half" / "model.weights.h5") as handle:
+        kinds = set()
+        handle.visititems(
+            lambda name, item: kinds.add(str(item.dtype))
+            if isinstance(item, h5py.Dataset) else None
+        )
+    assert kinds == {"float16"}
+    loaded = DeepConsensusCorrector.from_preset(str(tmp_path / "half"))
+    assert all(str(w.dtype) == "float32" for w in loaded.weights)
+    windows = random_windows()
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(loaded(windows)),
+        ops.convert_to_numpy(model(windows)),
+        atol=5e-3,
+    )
