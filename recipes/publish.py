@@ -1,0 +1,87 @@
+#!/usr/bin/env python
+"""Save a trained model as a bundled built-in preset, with its model card.
+
+Loads a trained preset folder (e.g. `runs/teacher/best`), stores it as
+`dczoo/models/presets/<name>/` with float16 weights when float16 loses
+nothing measurable on test windows (identical argmax on every window column
+checked, max probability change reported), and records the evaluation results
+(from evaluate.py's results.json) and training settings in its metadata.
+Uploading to the Hugging Face Hub is `dczoo publish` (see docs).
+
+Example:
+    python recipes/publish.py --source runs/teacher/best --name teacher_6layer \
+        --test-windows runs/data/windows_test --results docs/results/results.json
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", required=True, help="trained preset folder")
+    parser.add_argument("--name", required=True, help="built-in preset name to write")
+    parser.add_argument("--test-windows", required=True, help="windows to check float16 on")
+    parser.add_argument("--results", help="evaluate.py results.json to record")
+    parser.add_argument("--results-key", help="entry of results.json (default: --name)")
+    parser.add_argument("--windows", type=int, default=2000)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    from evaluate import load_test_windows
+
+    from dczoo.models import DeepConsensusCorrector
+    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
+
+    args = parse_args(argv)
+    if args.name not in BUILTIN_PRESETS:
+        raise SystemExit(f"--name must be one of {', '.join(BUILTIN_PRESETS)}")
+    entry = BUILTIN_PRESETS[args.name]
+    model = DeepConsensusCorrector.from_preset(args.source)
+    if model.num_layers != entry["metadata"]["num_layers"]:
+        raise SystemExit(f"{args.source} has {model.num_layers} layers, {args.name} needs "
+                         f"{entry['metadata']['num_layers']}")
+    with open(os.path.join(args.source, "metadata.json")) as handle:
+        metadata = json.load(handle)
+    for key in ("weights_sha256", "date_saved", "parameter_count", "dczoo_version",
+                "keras_version", "backend_saved_with", "class_name", "num_layers",
+                "weights_dtype"):
+        metadata.pop(key, None)
+    metadata["description"] = entry["metadata"]["description"]
+    metadata["preset_name"] = args.name
+    if args.results:
+        with open(args.results) as handle:
+            results = json.load(handle)
+        metadata["evaluation"] = results.get(args.results_key or args.name)
+        metadata["evaluation_draft_baseline"] = results.get("draft")
+
+    windows, _ = load_test_windows(args.test_windows, args.windows)
+    reference = model.predict(windows, batch_size=256, verbose=0)
+    with tempfile.TemporaryDirectory() as scratch:
+        model.save_to_preset(os.path.join(scratch, "half"), weights_dtype="float16")
+        half = DeepConsensusCorrector.from_preset(os.path.join(scratch, "half"))
+        probs = half.predict(windows, batch_size=256, verbose=0)
+    identical = float((probs.argmax(-1) == reference.argmax(-1)).mean())
+    max_change = float(np.abs(probs - reference).max())
+    use_half = identical == 1.0
+    metadata["float16_check"] = {"windows": int(len(windows)), "identical_bases": identical,
+                                 "max_probability_change": max_change,
+                                 "stored_as": "float16" if use_half else "float32"}
+    print(f"float16 check on {len(windows)} windows: identical argmax {identical:.6f}, "
+          f"max probability change {max_change:.2e} -> stored as "
+          f"{'float16' if use_half else 'float32'}")
+    model.save_to_preset(entry["path"], metadata=metadata,
+                         weights_dtype="float16" if use_half else None)
+    print(f"wrote {entry['path']}")
+
+
+if __name__ == "__main__":
+    main()
