@@ -42,14 +42,12 @@ def _run_step(step):
         np.save(step["out"], ops.convert_to_numpy(model(windows)))
         return {}
     if op == "save":
-        import keras
         import numpy as np
         from keras import ops
 
         from tests.models.tiny import tiny_corrector
 
-        keras.utils.set_random_seed(step["seed"])
-        model = tiny_corrector()
+        model = tiny_corrector(seed=step["seed"])
         model.save_to_preset(step["folder"], metadata=step.get("metadata"))
         np.save(step["out"], ops.convert_to_numpy(model(np.load(step["windows"]))))
         return {}

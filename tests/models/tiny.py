@@ -10,10 +10,11 @@ TINY_ARCHITECTURE = dict(
 )
 
 
-def tiny_corrector(active=True, **overrides):
-    """A small corrector; `active` sets the ReZero alphas to non-zero values."""
+def tiny_corrector(active=True, seed=1234, **overrides):
+    """A small corrector with weights drawn from `seed`; `active` sets the
+    ReZero alphas to non-zero values."""
     config = dict(TINY_ARCHITECTURE, **overrides)
-    keras.utils.set_random_seed(1234)
+    keras.utils.set_random_seed(seed)
     model = dczoo.models.DeepConsensusCorrector(
         dczoo.models.DeepConsensusBackbone(**config)
     )
