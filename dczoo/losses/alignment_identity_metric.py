@@ -10,6 +10,8 @@ gives the backtrace's counts, in one forward anti-diagonal sweep that
 all run. The numpy version stays the faster choice for offline evaluation.
 """
 
+import functools
+
 import keras
 from keras import ops
 
@@ -46,6 +48,15 @@ def alignment_counts(y_true, y_pred, matching_score=2.0, mismatch_penalty=5.0,
         tuple of float32 tensors (batch,): `(score, correct_matches,
         alignment_length)`.
     """
+    penalties = (float(matching_score), float(mismatch_penalty), float(gap_open_penalty),
+                 float(gap_extend_penalty))
+    if keras.config.backend() == "jax":
+        return _jax_alignment_counts(penalties)(y_true, y_pred)
+    return _alignment_counts(y_true, y_pred, *penalties)
+
+
+def _alignment_counts(y_true, y_pred, matching_score, mismatch_penalty, gap_open_penalty,
+                      gap_extend_penalty):
     truth = left_shift_sequence(y_true)
     pred = left_shift_sequence(ops.argmax(y_pred, axis=-1))
     truth_len, pred_len = sequence_lengths(truth), sequence_lengths(pred)
@@ -108,6 +119,14 @@ def alignment_counts(y_true, y_pred, matching_score=2.0, mismatch_penalty=5.0,
 
     final = ops.fori_loop(0, steps, body, init)
     return final[6], final[7], final[8]
+
+
+@functools.lru_cache(maxsize=None)
+def _jax_alignment_counts(penalties):
+    """`_alignment_counts` under a cached `jax.jit`: eager calls compile once per shape."""
+    import jax
+
+    return jax.jit(lambda y_true, y_pred: _alignment_counts(y_true, y_pred, *penalties))
 
 
 def alignment_pid(y_true, y_pred, **penalties):
