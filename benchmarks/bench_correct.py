@@ -99,27 +99,53 @@ def _e2e(model, subreads, ccs, precision="float32", batch_size=256):
     }
 
 
+def _matched_pairs(cigar):
+    """(query index, target index) of the '=' columns of an edlib CIGAR."""
+    import re
+
+    q = t = 0
+    for length, op in re.findall(r"(\d+)([=XID])", cigar):
+        length = int(length)
+        if op == "=":
+            yield from zip(range(q, q + length), range(t, t + length))
+        if op in "=XI":
+            q += length
+        if op in "=XD":
+            t += length
+
+
 def _agreement(reference_reads, reads):
-    """Fraction of float32 bases reproduced, and the quality change."""
+    """Fraction of float32 bases reproduced, and the quality change.
+
+    Each read is aligned to its float32 counterpart (edlib, global); bases in
+    '=' columns count as identical, and their quality differences give the
+    quality change.
+    """
     import edlib
     import numpy as np
 
+    from dczoo.inference.quality import average_phred
+
     total = identical = 0
-    deltas = []
+    deltas, read_deltas = [], []
     for ref, other in zip(reference_reads, reads, strict=True):
         total += len(ref.sequence)
         if ref.sequence == other.sequence:
-            identical += len(ref.sequence)
-            deltas.append(other.qualities.astype(int) - ref.qualities.astype(int))
-            continue
-        result = edlib.align(other.sequence, ref.sequence, task="path")
-        identical += len(ref.sequence) - result["editDistance"]
-    delta = np.concatenate(deltas) if deltas else np.zeros(1)
+            pairs = np.arange(len(ref.sequence))
+            pairs = np.stack([pairs, pairs], 1)
+        else:
+            cigar = edlib.align(other.sequence, ref.sequence, task="path")["cigar"]
+            pairs = np.array(list(_matched_pairs(cigar)), dtype=int).reshape(-1, 2)
+        identical += len(pairs)
+        deltas.append(other.qualities[pairs[:, 0]].astype(int) - ref.qualities[pairs[:, 1]].astype(int))
+        read_deltas.append(average_phred(other.qualities) - average_phred(ref.qualities))
+    delta = np.concatenate(deltas)
     return {
         "identical_bases": identical / total,
         "reads_identical": sum(a.sequence == b.sequence for a, b in zip(reference_reads, reads)),
-        "mean_quality_change": float(delta.mean()),
-        "mean_abs_quality_change": float(np.abs(delta).mean()),
+        "mean_base_quality_change": float(delta.mean()),
+        "mean_abs_base_quality_change": float(np.abs(delta).mean()),
+        "mean_read_quality_change": float(np.mean(read_deltas)),
     }
 
 
@@ -156,16 +182,22 @@ def worker(args):
         fresh = from_deepconsensus_checkpoint(REFERENCE / "model" / name)
         float32_reads = {}
         for label, subreads, ccs in inputs:
-            _, entry[f"e2e_{label}_first_run"] = _e2e(fresh, subreads, ccs, batch_size=args.batch_size)
+            if label == "human_1m":
+                _, entry[f"e2e_{label}_first_run"] = _e2e(
+                    fresh, subreads, ccs, batch_size=args.batch_size
+                )
             float32_reads[label], entry[f"e2e_{label}"] = _e2e(
                 model, subreads, ccs, batch_size=args.batch_size
             )
         if args.levers:
+            from dczoo.inference.model_loading import with_precision
+
             levers = ["bfloat16"] + (["int8"] if name == "student" else [])
             for precision in levers:
-                subreads, ccs = inputs[0][1:]
-                _e2e(model, subreads, ccs, precision, args.batch_size)  # compile
-                reads, speed = _e2e(model, subreads, ccs, precision, args.batch_size)
+                lever_model = with_precision(model, precision)
+                speed = _model_speed(lever_model, windows[: args.batch_size], args.batch_size, 1)
+                reads, e2e = _e2e(lever_model, *inputs[0][1:], batch_size=args.batch_size)
+                speed["e2e_zmws_per_s_incl_compile"] = e2e["zmws_per_s"]
                 speed.update(_agreement(float32_reads["human_1m"], reads))
                 entry[f"lever_{precision}"] = speed
         print(f"[{result['backend']}] {name} done", file=sys.stderr, flush=True)
@@ -174,30 +206,39 @@ def worker(args):
 
 
 def _table(results):
+    simulated = [k[4:] for k in results[0]["teacher"] if k.startswith("e2e_") and "human_1m" not in k]
+    sim_header = f" e2e ZMWs/s ({simulated[0]}) |" if simulated else ""
     lines = [
         "| backend | model | model windows/s | per CPU-s | % of measured peak | % of 480 GFLOP/s "
-        "| e2e ZMWs/s (human_1m) | e2e model windows/s | first run ZMWs/s | vs reference ZMWs/s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| e2e ZMWs/s (human_1m) | e2e model windows/s | e2e windows per CPU-s | first run ZMWs/s "
+        "| vs reference ZMWs/s |" + sim_header,
+        "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if simulated else ""),
     ]
     for r in results:
         for name in ("teacher", "student"):
             m, e, first = r[name]["model"], r[name]["e2e_human_1m"], r[name]["e2e_human_1m_first_run"]
+            sim = f" {r[name]['e2e_' + simulated[0]]['zmws_per_s']:.2f} |" if simulated else ""
             lines.append(
                 f"| {r['backend']} | {name} | {m['windows_per_s']:.1f} | {m['windows_per_cpu_s']:.1f} "
                 f"| {100 * m['fraction_of_measured_peak']:.0f}% | {100 * m['fraction_of_480_gflops']:.0f}% "
                 f"| {e['zmws_per_s']:.2f} | {e['end_to_end_windows_per_s']:.1f} "
+                f"| {e['model_windows'] / e['main_process_cpu_s']:.1f} "
                 f"| {first['zmws_per_s']:.2f} | {e['zmws_per_s'] / REFERENCE_E2E['zmws_per_s']:.2f}x |"
+                + sim
             )
     for r in results:
         for name in ("teacher", "student"):
             for key, value in r[name].items():
                 if key.startswith("lever_"):
+                    float32 = r[name]["model"]["windows_per_s"]
                     lines.append(
-                        f"| {r['backend']} | {name} {key[6:]} | e2e {value['end_to_end_windows_per_s']:.1f} "
-                        f"windows/s, {value['zmws_per_s']:.2f} ZMWs/s | identical bases "
+                        f"| {r['backend']} | {name} {key[6:]} | {value['windows_per_s']:.1f} "
+                        f"({value['windows_per_s'] / float32:.2f}x float32) | identical bases "
                         f"{100 * value['identical_bases']:.3f}% | reads identical "
-                        f"{value['reads_identical']}/10 | mean quality change "
-                        f"{value['mean_quality_change']:+.3f} |"
+                        f"{value['reads_identical']}/10 | base quality change "
+                        f"{value['mean_base_quality_change']:+.3f} (abs "
+                        f"{value['mean_abs_base_quality_change']:.3f}) | read quality change "
+                        f"{value['mean_read_quality_change']:+.3f} |"
                     )
     for r in results:
         ratio = r["teacher"]["model"]["windows_per_s"] / r["student"]["model"]["windows_per_s"]
@@ -238,9 +279,9 @@ def main():
             print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"{backend} failed")
         results.append(json.loads(lines[-1][len("RESULT "):]))
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1))
     print(_table(results))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ Examples:
     dczoo correct ... --output out.fastq --model deepconsensus_model/  # official checkpoint
 """
 
+import contextlib
 import shlex
+import signal
 import sys
+import threading
 
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE
 from dczoo.inference.pipeline import DEFAULT_BATCH_ZMWS, DEFAULT_MODEL, default_cpus
@@ -79,8 +82,31 @@ def register(subparsers):
     parser.set_defaults(func=run)
 
 
+@contextlib.contextmanager
+def _sigterm_as_exit():
+    """Turns SIGTERM (a workflow engine cancelling a job) into SystemExit, so
+    that the temporary output is removed as on Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run(args):
     """Runs the command; returns the exit status."""
+    with _sigterm_as_exit():
+        return _run(args)
+
+
+def _run(args):
     from dczoo.inference.pipeline import CorrectionOptions, run_correction
 
     options = CorrectionOptions(

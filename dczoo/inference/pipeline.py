@@ -9,6 +9,7 @@ only when the run succeeds. A summary (counters, outcomes, timings) goes to
 `<output>.summary.json`.
 """
 
+import collections
 import dataclasses
 import json
 import os
@@ -182,7 +183,7 @@ def run_correction(
     Raises:
         DczooInputError: bad inputs or options; nothing is left behind.
     """
-    from dczoo.data import iter_zmw_windows, sum_counters
+    from dczoo.data import iter_zmw_windows
     from dczoo.inference.model_loading import load_corrector
 
     options = options or CorrectionOptions()
@@ -215,12 +216,12 @@ def run_correction(
     )
     predictor = BatchedPredictor(model, options.batch_size, options.jit_compile)
     reads = CorrectedReads()
-    counters = []
+    counters = collections.Counter()
     writer = _open_writer(output, ccs_bam, command_line) if output is not None else None
     bar = None
     try:
         def emit(zmw, read, outcome):
-            counters.append(zmw.counters)
+            counters.update(zmw.counters)
             if read is not None:
                 if writer is not None:
                     writer.write(read)
@@ -262,7 +263,7 @@ def run_correction(
             bar.close()
     summary = _summary(
         subreads_to_ccs, ccs_bam, output, options, precision, model_info,
-        calibration, corrector, predictor, prefetched, sum_counters(counters),
+        calibration, corrector, predictor, prefetched, dict(sorted(counters.items())),
         outcomes, setup_seconds, loop_seconds, time.perf_counter() - started,
         command_line, exit_status=1 if failed else 0,
     )

@@ -172,3 +172,24 @@ def test_summary_and_bam_output(human_1m, tiny_preset, tmp_path):
     assert len(records) == summary["outcomes"]["success"]
     assert all(r.flag == 4 and r.has_tag("zm") for r in records)
     _assert_nothing_left(tmp_path, ["c.bam", "s.json"])
+
+
+def test_sigterm_leaves_nothing(human_1m, tiny_preset, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    command = [
+        sys.executable, "-m", "dczoo.cli.main", "correct",
+        "--subreads-to-ccs", str(human_1m[0]), "--ccs-bam", str(human_1m[1]),
+        "--output", str(tmp_path / "x.fastq"), "--model", str(tiny_preset),
+        "--min-quality", "0", "--quiet", "--batch-size", "16",
+    ]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not any(tmp_path.iterdir()) and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, "finished before it could be interrupted"
+    process.terminate()
+    assert process.wait(timeout=60) == 128 + 15
+    _assert_nothing_left(tmp_path)
