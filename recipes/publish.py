@@ -60,8 +60,20 @@ def main(argv=None):
     if args.results:
         with open(args.results) as handle:
             results = json.load(handle)
-        metadata["evaluation"] = results.get(args.results_key or args.name)
-        metadata["evaluation_draft_baseline"] = results.get("draft")
+        entry_results = results[args.results_key or args.name]
+        draft = results["draft"]
+        q30 = entry_results["test"]["yield"]["30"] / max(draft["test"]["yield"]["30"], 1)
+        metadata["evaluation"] = {
+            "dataset": {"name": "dczoo simulated held-out test set (recipes/make_data.py)",
+                        "type": "simulated-pacbio-hifi", "split": "test"},
+            "metrics": {
+                "yield_at_empirical_q30_over_draft": round(q30, 4),
+                "read_identity": round(entry_results["test"]["mean_identity"], 5),
+                "draft_read_identity": round(draft["test"]["mean_identity"], 5),
+                "window_exact_accuracy": round(entry_results["window"]["exact_accuracy"], 4),
+            },
+        }
+        metadata["evaluation_details"] = {"model": entry_results, "draft": draft}
 
     windows, _ = load_test_windows(args.test_windows, args.windows)
     reference = model.predict(windows, batch_size=256, verbose=0)

@@ -248,27 +248,31 @@ def cast_weights_file(path, dtype):
 
     Loading casts them back to the model's variable dtype, so a float16 file
     halves the size of a preset at the cost of float16 rounding of weights.
+    The file is rebuilt (HDF5 does not shrink a file when data is deleted).
 
     Args:
-        path: str. The weights file, rewritten in place.
+        path: str. The weights file, replaced.
         dtype: str, e.g. "float16".
     """
     import h5py
     import numpy as np
 
-    with h5py.File(path, "r+") as handle:
-        datasets = []
-        handle.visititems(
-            lambda name, item: datasets.append(name)
-            if isinstance(item, h5py.Dataset) and item.dtype.kind == "f"
-            else None
-        )
-        for name in datasets:
-            values = handle[name][()]
-            attributes = dict(handle[name].attrs)
-            del handle[name]
-            handle.create_dataset(name, data=np.asarray(values).astype(dtype))
-            handle[name].attrs.update(attributes)
+    def copy(source, target):
+        target.attrs.update(dict(source.attrs))
+        for name, item in source.items():
+            if isinstance(item, h5py.Group):
+                copy(item, target.create_group(name))
+            else:
+                values = item[()]
+                if item.dtype.kind == "f":
+                    values = np.asarray(values).astype(dtype)
+                target.create_dataset(name, data=values)
+                target[name].attrs.update(dict(item.attrs))
+
+    rebuilt = path + ".cast.h5"
+    with h5py.File(path, "r") as source, h5py.File(rebuilt, "w") as target:
+        copy(source, target)
+    os.replace(rebuilt, path)
 
 
 def save_preset(model, preset_dir, metadata=None, weights_dtype=None):
