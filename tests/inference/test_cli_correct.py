@@ -11,6 +11,7 @@ import pytest
 
 from dczoo.cli.main import main
 from dczoo.inference.batched_predictor import BatchedPredictor
+from dczoo.inference.pipeline import CorrectionOptions, run_correction
 
 from tests.inference.conftest import read_fastq
 from tests.models.tiny import tiny_corrector
@@ -45,12 +46,18 @@ def test_whole_run_keeps_input_order(whole_run, reference_fastq):
     assert [r[0] for r in whole_run] == [r[0] for r in reference_fastq["teacher_mq0"]]
 
 
-def test_chunks_partition_the_reads(human_1m, tiny_preset, tmp_path, whole_run):
+def test_chunks_partition_the_reads(human_1m, tiny_preset, tmp_path, whole_run, capsys):
     pieces = []
-    for index in range(3):
+    for index in range(2):
         output = tmp_path / f"chunk{index}.fastq"
         assert _correct(human_1m, output, tiny_preset, "--chunk", f"{index}/3", "--cpus", "0") == 0
         pieces.append(read_fastq(output))
+    # the last chunk through the Python API, with the progress bar
+    options = CorrectionOptions(min_quality=0, chunk="2/3", batch_size=2048, progress=True)
+    reads = run_correction(*human_1m, tiny_preset, tmp_path / "chunk2.fastq", options)
+    assert reads == [] and reads.summary["zmws"] == 3
+    assert "ZMW/s" in capsys.readouterr().err
+    pieces.append(read_fastq(tmp_path / "chunk2.fastq"))
     assert [r[0] for r in pieces[1]] == [whole_run[i][0] for i in (1, 4, 7)]
     assert sorted(sum(pieces, [])) == sorted(whole_run)
 
