@@ -14,7 +14,8 @@ import sys
 import threading
 
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE
-from dczoo.inference.pipeline import DEFAULT_BATCH_ZMWS, DEFAULT_MODEL, default_cpus
+from dczoo.inference.model_loading import DEFAULT_MODEL
+from dczoo.inference.pipeline import DEFAULT_BATCH_ZMWS, default_cpus
 
 # Precision levers offered on the command line: only those whose output
 # bases agree with float32 on >= 99.9% of bases in benchmarks/bench_correct.py
@@ -44,10 +45,11 @@ def register(subparsers):
                     "written to a temporary file, renamed on success")
     io.add_argument("--summary", help="summary JSON path (default: <output>.summary.json)")
     model = parser.add_argument_group("model")
-    model.add_argument("--model", "--preset", "--checkpoint", dest="model", default=DEFAULT_MODEL,
+    model.add_argument("--model", "--preset", "--checkpoint", dest="model", default=None,
                        help="built-in preset name, preset folder, hf://org/repo, or an "
                        "official DeepConsensus checkpoint folder (converted in memory) "
-                       f"(default {DEFAULT_MODEL})")
+                       f"(default {DEFAULT_MODEL}, or the first built-in preset whose "
+                       "weights are bundled)")
     model.add_argument("--precision", choices=OFFERED_PRECISIONS, default="float32",
                        help="compute precision (default float32)")
     model.add_argument("--dc-calibration", default=None,

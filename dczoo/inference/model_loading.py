@@ -13,11 +13,38 @@ feed-forward and projection Dense layers with `keras.Model.quantize("int8")`.
 
 import os
 
-import keras
-
 from dczoo.errors import DczooInputError
 
 PRECISIONS = ("float32", "bfloat16", "int8")
+
+# The default model, then the built-in presets tried when its weights are not
+# bundled (a preset is usable offline only with its weights file).
+DEFAULT_MODEL = "student_4layer"
+FALLBACK_MODELS = ("teacher_6layer", "student_5layer", "student_3layer")
+
+
+def default_model():
+    """The built-in preset `dczoo correct` uses when no model is given.
+
+    `student_4layer` if its weights are bundled, else the first of
+    `FALLBACK_MODELS` whose weights are (with a note on stderr), else
+    `student_4layer` (whose loading then explains what is missing).
+
+    Returns:
+        str, a built-in preset name.
+    """
+    import sys
+
+    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
+    from dczoo.models.preset_io import WEIGHTS_FILE
+
+    for name in (DEFAULT_MODEL,) + FALLBACK_MODELS:
+        if os.path.exists(os.path.join(BUILTIN_PRESETS[name]["path"], WEIGHTS_FILE)):
+            if name != DEFAULT_MODEL:
+                print(f"dczoo: {DEFAULT_MODEL} has no bundled weights yet; using {name}",
+                      file=sys.stderr)
+            return name
+    return DEFAULT_MODEL
 
 
 def is_deepconsensus_checkpoint(path):
@@ -67,8 +94,8 @@ def load_corrector(handle, precision="float32"):
 
     Args:
         handle: str or Path (preset name, preset folder, `hf://...`, or a
-            DeepConsensus checkpoint folder/prefix), or a
-            `DeepConsensusCorrector`.
+            DeepConsensus checkpoint folder/prefix), a
+            `DeepConsensusCorrector`, or None for `default_model()`.
         precision: "float32", "bfloat16" or "int8".
 
     Returns:
@@ -81,8 +108,12 @@ def load_corrector(handle, precision="float32"):
     model, info = load_corrector("deepconsensus_model/", precision="bfloat16")
     ```
     """
+    import keras
+
     from dczoo.models import DeepConsensusCorrector
 
+    if handle is None:
+        handle = default_model()
     if isinstance(handle, keras.Model):
         model, source = handle, "in-memory model"
     elif is_deepconsensus_checkpoint(handle):

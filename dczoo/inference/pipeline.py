@@ -28,7 +28,6 @@ from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE
 from dczoo.inference.zmw_corrector import ZmwCorrector
 from dczoo.version import __version__
 
-DEFAULT_MODEL = "student_4layer"
 DEFAULT_BATCH_ZMWS = 100
 
 
@@ -150,7 +149,7 @@ def _progress_bar(enabled, subreads_to_ccs, chunk):
 def run_correction(
     subreads_to_ccs,
     ccs_bam,
-    model=DEFAULT_MODEL,
+    model=None,
     output=None,
     options=None,
     *,
@@ -164,8 +163,9 @@ def run_correction(
     Args:
         subreads_to_ccs: str or Path. Subreads aligned to their draft.
         ccs_bam: str or Path. The drafts, same ZMW order.
-        model: preset handle, DeepConsensus checkpoint path, or a
-            `DeepConsensusCorrector`.
+        model: preset handle, DeepConsensus checkpoint path, a
+            `DeepConsensusCorrector`, or None for the default preset
+            (`dczoo.inference.model_loading.default_model()`).
         output: str or Path (`.fastq`, `.fq`, `.gz`, `.bam`) or None.
         options: `CorrectionOptions` (defaults when None).
         precision: "float32" (default), "bfloat16" or "int8".
@@ -320,7 +320,7 @@ def _summary(subreads_to_ccs, ccs_bam, output, options, precision, model_info,
     }
 
 
-def correct(subreads_to_ccs, ccs_bam, model=DEFAULT_MODEL, output=None, *,
+def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *,
             precision="float32", **options):
     """Corrects reads and returns them (and writes them when `output` is set).
 
@@ -328,7 +328,9 @@ def correct(subreads_to_ccs, ccs_bam, model=DEFAULT_MODEL, output=None, *,
         subreads_to_ccs: str or Path. Subreads aligned to their draft (actc).
         ccs_bam: str or Path. The drafts, in the same ZMW order.
         model: preset name or folder, `hf://` handle, DeepConsensus
-            checkpoint folder, or a `DeepConsensusCorrector`.
+            checkpoint folder, a `DeepConsensusCorrector`, or None for the
+            default preset (student_4layer, or the first built-in preset
+            with bundled weights).
         output: optional `.fastq`/`.fq`/`.gz`/`.bam` path, written atomically
             (with `<output>.summary.json`).
         precision: "float32", "bfloat16" or "int8".
