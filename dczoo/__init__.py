@@ -24,6 +24,10 @@ _SUBMODULES = (
 def __getattr__(name):
     if name in _SUBMODULES:
         return importlib.import_module(f"dczoo.{name}")
+    if name == "correct":
+        from dczoo.inference.pipeline import correct
+
+        return correct
     if name == "upload_preset":
         from dczoo.hub.upload import upload_preset
 
@@ -32,4 +36,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_SUBMODULES) + ["upload_preset"])
+    return sorted(list(globals()) + list(_SUBMODULES) + ["correct", "upload_preset"])
