@@ -65,6 +65,34 @@ class AtomicOutput:
         return False
 
 
+class AtomicRecordWriter:
+    """Base of the read writers: an open stream in an `AtomicOutput`.
+
+    Subclasses set `self._output` (an `AtomicOutput`) and `self._stream` (the
+    open file written at its temporary path). `commit()` closes the stream and
+    moves the file into place; `abort()` (also run when a `with` block exits
+    without a commit) closes and removes it.
+    """
+
+    def commit(self):
+        """Closes the file and moves it to its final path."""
+        self._stream.close()
+        self._output.commit()
+
+    def abort(self):
+        """Closes and removes the partial file."""
+        self._stream.close()
+        self._output.abort()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if not self._output.committed:
+            self.abort()
+        return False
+
+
 def write_text_atomically(path, text):
     """Writes a whole text file atomically (used for summaries)."""
     with AtomicOutput(path) as output:

@@ -8,7 +8,7 @@ header of `ccs.bam` plus one `@PG` line for dczoo.
 
 import pysam
 
-from dczoo.inference.atomic_output import AtomicOutput
+from dczoo.inference.atomic_output import AtomicOutput, AtomicRecordWriter
 from dczoo.version import __version__
 
 
@@ -74,7 +74,7 @@ def read_to_segment(read, header):
     return segment
 
 
-class BamWriter:
+class BamWriter(AtomicRecordWriter):
     """Writes reads to an unaligned BAM that appears only on `commit()`.
 
     Args:
@@ -94,28 +94,10 @@ class BamWriter:
         self.path = str(path)
         self._output = AtomicOutput(path)
         header = corrected_bam_header(draft_header, command_line)
-        self._bam = pysam.AlignmentFile(self._output.temporary_path, "wb", header=header)
+        self._stream = pysam.AlignmentFile(self._output.temporary_path, "wb", header=header)
         self.n_written = 0
 
     def write(self, read):
         """Appends one read."""
-        self._bam.write(read_to_segment(read, self._bam.header))
+        self._stream.write(read_to_segment(read, self._stream.header))
         self.n_written += 1
-
-    def commit(self):
-        """Closes the BAM and moves it to its final path."""
-        self._bam.close()
-        self._output.commit()
-
-    def abort(self):
-        """Closes and removes the partial file."""
-        self._bam.close()
-        self._output.abort()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        if not self._output.committed:
-            self.abort()
-        return False

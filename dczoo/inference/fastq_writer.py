@@ -2,7 +2,7 @@
 
 import gzip
 
-from dczoo.inference.atomic_output import AtomicOutput
+from dczoo.inference.atomic_output import AtomicOutput, AtomicRecordWriter
 
 
 def is_fastq_path(path):
@@ -26,7 +26,7 @@ def format_fastq_record(read):
     return f"@{read.name}\n{read.sequence}\n+\n{read.quality_string}\n"
 
 
-class FastqWriter:
+class FastqWriter(AtomicRecordWriter):
     """Writes reads to a FASTQ file that appears only on `commit()`.
 
     Args:
@@ -45,30 +45,12 @@ class FastqWriter:
         self.path = str(path)
         self._output = AtomicOutput(path)
         if self.path.lower().endswith(".gz"):
-            self._handle = gzip.open(self._output.temporary_path, "wt", compresslevel=6)
+            self._stream = gzip.open(self._output.temporary_path, "wt", compresslevel=6)
         else:
-            self._handle = open(self._output.temporary_path, "w")
+            self._stream = open(self._output.temporary_path, "w")
         self.n_written = 0
 
     def write(self, read):
         """Appends one read."""
-        self._handle.write(format_fastq_record(read))
+        self._stream.write(format_fastq_record(read))
         self.n_written += 1
-
-    def commit(self):
-        """Closes the file and moves it to its final path."""
-        self._handle.close()
-        self._output.commit()
-
-    def abort(self):
-        """Closes and removes the partial file."""
-        self._handle.close()
-        self._output.abort()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        if not self._output.committed:
-            self.abort()
-        return False
