@@ -32,6 +32,9 @@ def main(argv=None):
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--init", default="alternating",
                         help="top | alternating | bottom | explicit teacher layers, e.g. 1,2,4,6")
+    parser.add_argument("--copy-alphas", action="store_true",
+                        help="also copy the mapped layers' ReZero alphas and the final LayerNorm (the "
+                             "reference leaves them at 0 / identity); starts the student near the teacher")
     args = parser.parse_args(argv)
     keras.utils.set_random_seed(args.seed)
     training.setup_distribution(args)
@@ -39,7 +42,9 @@ def main(argv=None):
     init = args.init
     if "," in init:
         init = [int(v) for v in init.split(",")]
-    student = student_from_teacher(teacher, args.layers, init=init)
+    student = student_from_teacher(teacher, args.layers, init=init,
+                                   copy_rezero_alphas=args.copy_alphas,
+                                   copy_final_norm=args.copy_alphas)
     distiller = Distiller(teacher, student, alpha=args.alpha, distillation_loss=args.loss,
                           temperature=args.temperature)
     distiller.compile(optimizer=training.make_optimizer(args), metrics=[WindowAccuracy()])
@@ -48,6 +53,7 @@ def main(argv=None):
         "role": "student",
         "base_model": args.teacher,
         "training": {"loss": f"alignment + {args.alpha:g} * {args.loss}", "init": args.init,
+                     "copy_alphas": args.copy_alphas,
                      "temperature": args.temperature, "steps": args.steps,
                      "batch_size": args.batch_size, "optimizer": args.optimizer,
                      "data": args.data, "backend": keras.config.backend()},
