@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml .ci/constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch==2.13.0 is a CPU wheel on the project's machines; a bare `torch` pulls CUDA.
 	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -c .ci/constraints.txt -e ".[jax,tensorflow,torch,dev,space]"
+	$(PY) -m pip install --quiet -c .ci/constraints.txt -e ".[jax,tensorflow,torch,dev,space,onnx]"
 	touch $@
 
 setup: $(VENV)/.installed

@@ -96,15 +96,28 @@ def draft_window_metrics(windows, labels):
     }
 
 
-def windows_per_second(model, windows, batch_size=256, repeats=3):
+def windows_per_second(models, windows, batch_size=256, rounds=5):
+    """Windows/s of each model, measured round-robin so load changes hit all alike.
+
+    Args:
+        models: dict name -> model.
+        windows: array of test windows (the first 2 batches are used).
+        batch_size: int.
+        rounds: int. Timed passes per model; the median is reported.
+
+    Returns:
+        dict name -> windows per second.
+    """
     batch = windows[:batch_size * 2]
-    model.predict(batch, batch_size=batch_size, verbose=0)  # warm up / compile
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.predict(batch, batch_size=batch_size, verbose=0)
-        times.append(time.perf_counter() - start)
-    return len(batch) / float(np.median(times))
+    for model in models.values():
+        model.predict(batch, batch_size=batch_size, verbose=0)  # warm up / compile
+    times = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.predict(batch, batch_size=batch_size, verbose=0)
+            times[name].append(time.perf_counter() - start)
+    return {name: len(batch) / float(np.median(t)) for name, t in times.items()}
 
 
 def load_test_windows(folder, sample, seed=0):
@@ -127,7 +140,6 @@ def evaluate_model(name, handle, args, test_windows, test_labels, truths):
     model, _ = load_corrector(handle)
     result = {"handle": handle, "parameters": int(model.count_params()),
               "num_layers": int(model.num_layers)}
-    result["windows_per_second"] = windows_per_second(model, test_windows)
     result["window"] = window_metrics(model, test_windows, test_labels)
     sets = {"test": args.test_sim}
     if args.real:
@@ -141,7 +153,7 @@ def evaluate_model(name, handle, args, test_windows, test_labels, truths):
         result[set_name] = dict(read_metrics(triples, truths[set_name]),
                                 correct_seconds=seconds)
     print(f"[evaluate] {name}: {json.dumps(result)[:400]}", flush=True)
-    return result
+    return result, model
 
 
 def main(argv=None):
@@ -159,9 +171,13 @@ def main(argv=None):
             drafts = draft_reads(folder)
             results["draft"][set_name] = read_metrics(
                 [(n, s, q) for n, (s, q) in drafts.items()], truths[set_name])
+    models = {}
     for spec in args.model:
         name, handle = _named(spec)
-        results[name] = evaluate_model(name, handle, args, test_windows, test_labels, truths)
+        results[name], models[name] = evaluate_model(name, handle, args, test_windows,
+                                                     test_labels, truths)
+    for name, speed in windows_per_second(models, test_windows).items():
+        results[name]["windows_per_second"] = speed
     with open(os.path.join(args.out, "results.json"), "w") as handle:
         json.dump(results, handle, indent=1, default=str)
     from report import write_report

@@ -11,6 +11,38 @@ def _yield(entry, set_name, quality):
         set_name, {}).get("yield", {}).get(int(quality), 0)
 
 
+def _gain(results, name, quality="30"):
+    """Yield at empirical Q`quality` of `name` minus the draft's."""
+    return _yield(results[name], "test", quality) - _yield(results["draft"], "test", quality)
+
+
+def must_hold_lines(results, teacher="teacher_6layer", control_suffix="_nodistill"):
+    """The recipes issue's checks, computed from the results (markdown lines).
+
+    Distilled students are the models `student_<n>layer`; their non-distilled
+    twins are named `student_<n>layer_nodistill`.
+    """
+    lines = ["", "## Checks", "", "| check | measured | holds |", "|---|---|---|"]
+    if teacher in results:
+        gain = _gain(results, teacher)
+        lines.append(f"| {teacher} improves Q30 yield over the draft | {gain:+,} bases "
+                     f"| {'yes' if gain > 0 else 'NO'} |")
+    for name in [m for m in results if m + control_suffix in results]:
+        ours, twin = _yield(results[name], "test", "30"), _yield(results[name + control_suffix], "test", "30")
+        lines.append(f"| {name} (distilled) beats {name + control_suffix} at Q30 | {ours:,} vs {twin:,} "
+                     f"| {'yes' if ours > twin else 'NO'} |")
+    if teacher in results and "student_4layer" in results:
+        teacher_gain, student_gain = _gain(results, teacher), _gain(results, "student_4layer")
+        share = student_gain / teacher_gain if teacher_gain else float("nan")
+        lines.append(f"| student_4layer keeps >= 90% of the teacher's Q30 yield gain | {share:.1%} "
+                     f"| {'yes' if share >= 0.9 else 'NO'} |")
+        speed = (results["student_4layer"]["windows_per_second"]
+                 / results[teacher]["windows_per_second"])
+        lines.append(f"| student_4layer >= 1.3x the teacher's windows/s | {speed:.2f}x "
+                     f"| {'yes' if speed >= 1.3 else 'NO'} |")
+    return lines
+
+
 def write_report(results, args):
     """Writes results.md (and yield_vs_speed.png when matplotlib is present)."""
     models = [k for k in results if k != "draft"]
@@ -51,6 +83,7 @@ def write_report(results, args):
             after = results[m]["human_1m"]["mean_identity"]
             before = draft["human_1m"]["mean_identity"]
             lines.append(f"| {m} | {after:.5f} | {before:.5f} | {after - before:+.5f} |")
+    lines += must_hold_lines(results)
     with open(os.path.join(args.out, "results.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
     try:

@@ -5,6 +5,7 @@ Examples:
         --output corrected.fastq --model student_4layer
     dczoo correct ... --output shard_3.bam --chunk 3/500
     dczoo correct ... --output out.fastq --model deepconsensus_model/  # official checkpoint
+    dczoo correct ... --output out.fastq --engine onnxruntime --model student_4layer.onnx
 """
 
 import contextlib
@@ -15,7 +16,7 @@ import threading
 
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE
 from dczoo.inference.model_loading import DEFAULT_MODEL
-from dczoo.inference.pipeline import DEFAULT_BATCH_ZMWS, default_cpus
+from dczoo.inference.pipeline import DEFAULT_BATCH_ZMWS, ENGINES, default_cpus
 
 # Precision levers offered on the command line: only those whose output
 # bases agree with float32 on >= 99.9% of bases in benchmarks/bench_correct.py
@@ -49,7 +50,12 @@ def register(subparsers):
                        help="built-in preset name, preset folder, hf://org/repo, or an "
                        "official DeepConsensus checkpoint folder (converted in memory) "
                        f"(default {DEFAULT_MODEL}, or the first built-in preset whose "
-                       "weights are bundled)")
+                       "weights are bundled); with --engine onnxruntime, an .onnx file "
+                       "from `dczoo export`")
+    model.add_argument("--engine", choices=ENGINES, default="keras",
+                       help="what runs the model: keras (the configured Keras backend) or "
+                       "onnxruntime (an exported .onnx model; pip install 'dczoo[onnx]') "
+                       "(default keras)")
     model.add_argument("--precision", choices=OFFERED_PRECISIONS, default="float32",
                        help="compute precision (default float32)")
     model.add_argument("--dc-calibration", default=None,
@@ -133,6 +139,7 @@ def _run(args):
         args.model,
         args.output,
         options,
+        engine=args.engine,
         precision=args.precision,
         summary_path=args.summary,
         command_line=command_line,

@@ -9,7 +9,8 @@ Public API (imported on first use, so `import dczoo.inference` stays light):
 * `filter_reads(...)`: the engine behind `dczoo filter`.
 * Building blocks: `BatchedPredictor`, `ZmwCorrector`, `QualityCalibration`,
   `probabilities_to_calls`, `average_phred`, `skip_mask`, `stitch_read`,
-  `ReadFilter`, `FastqWriter`, `BamWriter`, `load_corrector`.
+  `ReadFilter`, `FastqWriter`, `BamWriter`, `load_corrector`, and for the
+  `onnxruntime` engine `load_onnx_corrector` and `OnnxPredictor`.
 """
 
 import importlib
@@ -20,6 +21,7 @@ _EXPORTS = {
     "CorrectedRead": "corrected_read",
     "CorrectionOptions": "pipeline",
     "FastqWriter": "fastq_writer",
+    "OnnxPredictor": "onnx_engine",
     "QualityCalibration": "quality",
     "ReadFilter": "read_filter",
     "ZmwCorrector": "zmw_corrector",
@@ -27,6 +29,7 @@ _EXPORTS = {
     "correct": "pipeline",
     "filter_reads": "filter_reads",
     "load_corrector": "model_loading",
+    "load_onnx_corrector": "onnx_engine",
     "probabilities_to_calls": "quality",
     "run_correction": "pipeline",
     "skip_mask": "window_skipping",

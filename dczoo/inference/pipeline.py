@@ -3,7 +3,8 @@
 Preprocessing (`dczoo.data.iter_zmw_windows`) runs in worker processes
 (`cpus >= 2`) or in a background thread (`cpus <= 1`), ahead of the model by
 up to `batch_zmws` ZMWs; the model runs in fixed-size batches in the main
-thread (`BatchedPredictor`); `ZmwCorrector` stitches and filters the reads
+thread (`BatchedPredictor` for Keras, `OnnxPredictor` for an exported ONNX
+model with `engine="onnxruntime"`); `ZmwCorrector` stitches and filters the reads
 in input order; the writer puts them in a temporary file that is renamed
 only when the run succeeds. A summary (counters, outcomes, timings) goes to
 `<output>.summary.json`.
@@ -29,6 +30,10 @@ from dczoo.inference.zmw_corrector import ZmwCorrector
 from dczoo.version import __version__
 
 DEFAULT_BATCH_ZMWS = 100
+
+# What runs the model: Keras on the configured backend, or an exported ONNX
+# model in ONNX Runtime (`dczoo export`); everything else is the same code.
+ENGINES = ("keras", "onnxruntime")
 
 
 def default_cpus():
@@ -146,6 +151,40 @@ def _progress_bar(enabled, subreads_to_ccs, chunk):
     return tqdm(total=total, unit="ZMW", desc="correct", dynamic_ncols=True, file=sys.stderr)
 
 
+def _load_engine(model, engine, precision, options):
+    """`(model, description, window geometry, predictor)` of an engine."""
+    if engine not in ENGINES:
+        raise DczooInputError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    is_onnx_file = (
+        isinstance(model, (str, os.PathLike)) and os.fspath(model).lower().endswith(".onnx")
+    )
+    if engine == "onnxruntime":
+        from dczoo.inference.onnx_engine import OnnxPredictor, load_onnx_corrector
+
+        if precision != "float32":
+            raise DczooInputError(
+                f"--precision {precision} applies to the keras engine; for an int8 "
+                "ONNX model export with `dczoo export ... --int8`"
+            )
+        model, description = load_onnx_corrector(model)
+        geometry = dict(use_ccs_bq=model.use_ccs_bq, max_passes=model.max_passes,
+                        window_length=model.window_length)
+        return model, description, geometry, OnnxPredictor(model, options.batch_size)
+    if is_onnx_file:
+        raise DczooInputError(
+            f"--model {os.fspath(model)}: an ONNX model runs with --engine onnxruntime"
+        )
+    from dczoo.inference.model_loading import load_corrector
+
+    model, description = load_corrector(model, precision)
+    description["engine"] = "keras"
+    backbone = model.backbone
+    geometry = dict(use_ccs_bq=backbone.use_ccs_bq, max_passes=backbone.max_passes,
+                    window_length=backbone.window_length)
+    predictor = BatchedPredictor(model, options.batch_size, options.jit_compile)
+    return model, description, geometry, predictor
+
+
 def run_correction(
     subreads_to_ccs,
     ccs_bam,
@@ -153,6 +192,7 @@ def run_correction(
     output=None,
     options=None,
     *,
+    engine="keras",
     precision="float32",
     summary_path=None,
     collect=False,
@@ -165,10 +205,12 @@ def run_correction(
         ccs_bam: str or Path. The drafts, same ZMW order.
         model: preset handle, DeepConsensus checkpoint path, a
             `DeepConsensusCorrector`, or None for the default preset
-            (`dczoo.inference.model_loading.default_model()`).
+            (`dczoo.inference.model_loading.default_model()`); with
+            `engine="onnxruntime"`, an `.onnx` file from `dczoo export`.
         output: str or Path (`.fastq`, `.fq`, `.gz`, `.bam`) or None.
         options: `CorrectionOptions` (defaults when None).
-        precision: "float32" (default), "bfloat16" or "int8".
+        engine: "keras" (default) or "onnxruntime".
+        precision: "float32" (default), "bfloat16" or "int8" (keras engine).
         summary_path: where to write the summary JSON; default
             `<output>.summary.json` when `output` is given, else none.
         collect: bool. Also return the passing reads in memory.
@@ -184,7 +226,6 @@ def run_correction(
         DczooInputError: bad inputs or options; nothing is left behind.
     """
     from dczoo.data import iter_zmw_windows
-    from dczoo.inference.model_loading import load_corrector
 
     options = options or CorrectionOptions()
     options.check()
@@ -195,26 +236,22 @@ def run_correction(
             raise DczooInputError(f"{path}: {role} does not exist or is not a file")
     started = time.perf_counter()
     calibration_override = options.dc_calibration
-    model, model_info = load_corrector(model, precision)
+    model, model_info, geometry, predictor = _load_engine(model, engine, precision, options)
     calibration_text = (
         model.quality_calibration if calibration_override is None else calibration_override
     )
     calibration = QualityCalibration.parse(calibration_text, "--dc-calibration")
     ccs_calibration = QualityCalibration.parse(options.ccs_calibration, "--ccs-calibration")
-    backbone = model.backbone
     zmws = iter_zmw_windows(
         subreads_to_ccs,
         ccs_bam,
-        use_ccs_bq=backbone.use_ccs_bq,
-        max_passes=backbone.max_passes,
-        window_length=backbone.window_length,
+        **geometry,
         ins_trim=options.ins_trim,
         cpus=options.cpus,
         chunk=options.chunk,
         start_method="spawn",
         queue_size=max(1, options.batch_zmws // max(1, options.cpus)),
     )
-    predictor = BatchedPredictor(model, options.batch_size, options.jit_compile)
     reads = CorrectedReads()
     counters = collections.Counter()
     writer = _open_writer(output, ccs_bam, command_line) if output is not None else None
@@ -262,7 +299,7 @@ def run_correction(
         if bar is not None:
             bar.close()
     summary = _summary(
-        subreads_to_ccs, ccs_bam, output, options, precision, model_info,
+        subreads_to_ccs, ccs_bam, output, options, engine, precision, model_info,
         calibration, corrector, predictor, prefetched, dict(sorted(counters.items())),
         outcomes, setup_seconds, loop_seconds, time.perf_counter() - started,
         command_line, exit_status=1 if failed else 0,
@@ -275,13 +312,14 @@ def run_correction(
     return reads
 
 
-def _summary(subreads_to_ccs, ccs_bam, output, options, precision, model_info,
+def _summary(subreads_to_ccs, ccs_bam, output, options, engine, precision, model_info,
              calibration, corrector, predictor, prefetched, preprocessing,
              outcomes, setup_seconds, loop_seconds, total_seconds, command_line,
              exit_status):
     counts = corrector.counts
     settings = dataclasses.asdict(options)
-    settings.update(precision=precision, dc_calibration=str(calibration) if calibration else "skip")
+    settings.update(engine=engine, precision=precision,
+                    dc_calibration=str(calibration) if calibration else "skip")
     settings.pop("progress")
     return {
         "dczoo_version": __version__,
@@ -321,7 +359,7 @@ def _summary(subreads_to_ccs, ccs_bam, output, options, precision, model_info,
 
 
 def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *,
-            precision="float32", **options):
+            engine="keras", precision="float32", **options):
     """Corrects reads and returns them (and writes them when `output` is set).
 
     Args:
@@ -330,10 +368,13 @@ def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *,
         model: preset name or folder, `hf://` handle, DeepConsensus
             checkpoint folder, a `DeepConsensusCorrector`, or None for the
             default preset (student_4layer, or the first built-in preset
-            with bundled weights).
+            with bundled weights); with `engine="onnxruntime"`, an `.onnx`
+            file from `dczoo export`.
         output: optional `.fastq`/`.fq`/`.gz`/`.bam` path, written atomically
             (with `<output>.summary.json`).
-        precision: "float32", "bfloat16" or "int8".
+        engine: "keras" (default) or "onnxruntime" (the model call only;
+            preprocessing, stitching and writing are the same).
+        precision: "float32", "bfloat16" or "int8" (keras engine).
         **options: fields of `CorrectionOptions` (`min_quality=20`,
             `batch_size`, `skip_windows_above`, `chunk`, ...).
 
@@ -346,9 +387,11 @@ def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *,
     reads = dczoo.inference.correct("subreads_to_ccs.bam", "ccs.bam",
                                     model="student_4layer", min_quality=20)
     print(reads[0].name, reads[0].sequence[:20], reads.summary["outcomes"])
+    reads = dczoo.inference.correct("subreads_to_ccs.bam", "ccs.bam",
+                                    model="student_4layer.onnx", engine="onnxruntime")
     ```
     """
     return run_correction(
         subreads_to_ccs, ccs_bam, model, output, CorrectionOptions(**options),
-        precision=precision, collect=True,
+        engine=engine, precision=precision, collect=True,
     )

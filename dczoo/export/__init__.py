@@ -1,0 +1,31 @@
+"""dczoo.export: correctors as standalone ONNX models for ONNX Runtime.
+
+Public API:
+
+* `export_onnx(model, path, int8=False, opset=None)`: writes a
+  `(batch, rows, 100) -> (batch, 100, 5)` ONNX model with the metadata the
+  `onnxruntime` engine of `dczoo correct` needs (calibration, geometry).
+* `read_onnx_metadata(path)`: that metadata as a dict.
+
+Imports are lazy, so `import dczoo.export` needs neither onnx nor a backend.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "export_onnx": "onnx_export",
+    "read_onnx_metadata": "onnx_metadata",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module = importlib.import_module(f"dczoo.export.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'dczoo.export' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,228 @@
+"""The `onnxruntime` engine: an exported ONNX corrector in place of Keras.
+
+`load_onnx_corrector(path)` opens a model written by `dczoo export` (or any
+ONNX model mapping `(batch, rows, length)` windows to `(batch, length, 5)`
+probabilities) and reads the metadata the pipeline needs: the window
+geometry and the quality calibration. `OnnxPredictor` has the interface of
+`BatchedPredictor`, so `ZmwCorrector`, stitching and the writers are the
+same code whichever engine runs the model. Only onnxruntime and numpy are
+needed; no deep learning framework is imported.
+"""
+
+import os
+import time
+
+import numpy as np
+
+from dczoo.errors import DczooInputError
+from dczoo.export.onnx_metadata import NUM_CLASSES, rows_for, strip_prefix
+
+# Without dczoo metadata, the geometry is inferred from the input rows.
+_DEFAULT_MAX_PASSES = 20
+
+
+def _import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise DczooInputError(
+            "--engine onnxruntime needs the onnxruntime package: "
+            "pip install 'dczoo[onnx]'"
+        ) from error
+    return onnxruntime
+
+
+def _static(dimension):
+    return dimension if isinstance(dimension, int) and dimension > 0 else None
+
+
+class OnnxCorrector:
+    """An ONNX corrector opened with ONNX Runtime.
+
+    Args:
+        path: str or Path of the `.onnx` file.
+        threads: int or None. Intra-op threads (None: ONNX Runtime's default,
+            one per core).
+
+    Attributes:
+        session: `onnxruntime.InferenceSession`.
+        metadata: dict of the model's `dczoo.*` metadata (without prefix).
+        input_name, output_name: str.
+        rows, window_length, max_passes: int. Window geometry.
+        use_ccs_bq: bool. Whether windows carry a draft-quality row.
+        quality_calibration: str or None. The calibration stored at export.
+
+    Raises:
+        DczooInputError: missing onnxruntime, a file that is not ONNX, or
+            a model whose input or output shape is not a corrector's.
+    """
+
+    def __init__(self, path, threads=None):
+        onnxruntime = _import_onnxruntime()
+        self.path = os.fspath(path)
+        if not os.path.isfile(self.path):
+            raise DczooInputError(f"--model {self.path}: no such ONNX file")
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = int(threads)
+        try:
+            self.session = onnxruntime.InferenceSession(
+                self.path, options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # ONNX Runtime raises InvalidProtobuf, Fail, ...
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise DczooInputError(
+                f"--model {self.path}: not a loadable ONNX model ({first_line[:300]}); "
+                "export one with `dczoo export PRESET --format onnx --output FILE.onnx`"
+            ) from error
+        self.metadata = strip_prefix(self.session.get_modelmeta().custom_metadata_map)
+        self._read_signature()
+
+    def _read_signature(self):
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1 or len(outputs) < 1:
+            raise DczooInputError(
+                f"--model {self.path}: a corrector has one input (windows), this "
+                f"model has {len(inputs)} inputs and {len(outputs)} outputs"
+            )
+        window, probs = inputs[0], outputs[0]
+        self.input_name, self.output_name = window.name, probs.name
+        shape = list(window.shape)
+        if window.type != "tensor(float)" or len(shape) != 3:
+            raise DczooInputError(
+                f"--model {self.path}: input {window.name!r} is {window.type} {shape}; "
+                "a corrector takes float32 windows (batch, rows, length)"
+            )
+        rows, length = _static(shape[1]), _static(shape[2])
+        meta = self.metadata
+        if "max_passes" in meta:
+            self.max_passes = int(meta["max_passes"])
+            self.use_ccs_bq = meta.get("use_ccs_bq") == "true"
+            self.window_length = int(meta["window_length"])
+        else:
+            self.max_passes = _DEFAULT_MAX_PASSES
+            self.use_ccs_bq = rows == rows_for(_DEFAULT_MAX_PASSES, True)
+            self.window_length = length
+        self.rows = rows_for(self.max_passes, self.use_ccs_bq)
+        expected = f"(batch, {self.rows}, {self.window_length})"
+        if rows != self.rows or length != self.window_length or length is None:
+            raise DczooInputError(
+                f"--model {self.path}: input {window.name!r} has shape {shape}; "
+                f"dczoo windows are {expected} (or (batch, "
+                f"{rows_for(self.max_passes, not self.use_ccs_bq)}, "
+                f"{self.window_length}) with{'out' if self.use_ccs_bq else ''} "
+                "draft qualities)"
+            )
+        out_shape = list(probs.shape)
+        if len(out_shape) != 3 or _static(out_shape[-1]) not in (None, NUM_CLASSES):
+            raise DczooInputError(
+                f"--model {self.path}: output {probs.name!r} has shape {out_shape}; "
+                f"a corrector returns (batch, {self.window_length}, {NUM_CLASSES}) "
+                "probabilities"
+            )
+        calibration = meta.get("quality_calibration")
+        self.quality_calibration = None if calibration in (None, "", "skip") else calibration
+
+    def description(self):
+        """A dict describing the model (for the run summary)."""
+        meta = self.metadata
+        return {
+            "model": self.path,
+            "source": "onnx",
+            "engine": "onnxruntime",
+            "onnxruntime": _import_onnxruntime().__version__,
+            "preset": meta.get("preset"),
+            "num_layers": int(meta["num_layers"]) if "num_layers" in meta else None,
+            "parameters": int(meta["parameters"]) if "parameters" in meta else None,
+            "precision": "int8" if meta.get("int8") == "true" else "float32",
+            "backend": "onnxruntime",
+            "opset": meta.get("opset"),
+            "exported_with": meta.get("exported_with"),
+            "quality_calibration": self.quality_calibration,
+        }
+
+
+def load_onnx_corrector(handle, threads=None):
+    """Opens the model of `--engine onnxruntime`.
+
+    Args:
+        handle: str or Path of an `.onnx` file (an `OnnxCorrector` is
+            returned as is).
+        threads: int or None. Intra-op threads of ONNX Runtime.
+
+    Returns:
+        `(OnnxCorrector, description dict)`.
+
+    Example:
+    ```python
+    model, info = load_onnx_corrector("student_4layer.onnx")
+    ```
+    """
+    if handle is None:
+        raise DczooInputError(
+            "--engine onnxruntime needs --model FILE.onnx (make one with "
+            "`dczoo export PRESET --format onnx --output FILE.onnx`)"
+        )
+    model = handle if isinstance(handle, OnnxCorrector) else OnnxCorrector(handle, threads)
+    return model, model.description()
+
+
+class OnnxPredictor:
+    """`BatchedPredictor`'s interface over an ONNX Runtime session.
+
+    ONNX models exported by dczoo have a dynamic batch dimension, so partial
+    batches are run as they are (nothing is padded).
+
+    Args:
+        model: `OnnxCorrector`.
+        batch_size: int. Windows per call.
+
+    Example:
+    ```python
+    predictor = OnnxPredictor(load_onnx_corrector("teacher.onnx")[0], 256)
+    probs = predictor.predict(windows)  # (n, 100, 5) float32
+    ```
+    """
+
+    backend = "onnxruntime"
+    pads_batches = False
+
+    def __init__(self, model, batch_size=256):
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.model = model
+        self.batch_size = int(batch_size)
+        self.model_seconds = 0.0
+        self.n_predicted = 0
+        self.n_padded = 0
+        self.compiled_shapes = set()
+
+    def predict_batch(self, windows):
+        """Predicts at most `batch_size` windows `(n, rows, length)`."""
+        windows = np.ascontiguousarray(windows, dtype=np.float32)
+        n = windows.shape[0]
+        if n == 0:
+            return np.zeros((0, windows.shape[2], NUM_CLASSES), np.float32)
+        if n > self.batch_size:
+            raise ValueError(f"{n} windows exceed batch_size {self.batch_size}")
+        start = time.perf_counter()
+        probs = self.model.session.run(
+            [self.model.output_name], {self.model.input_name: windows}
+        )[0]
+        self.model_seconds += time.perf_counter() - start
+        self.compiled_shapes.add(n)
+        self.n_predicted += n
+        return np.asarray(probs, dtype=np.float32)
+
+    def predict(self, windows):
+        """Predicts any number of windows (`(n, rows, length[, 1])`)."""
+        windows = np.asarray(windows, dtype=np.float32)
+        if windows.ndim == 4:
+            windows = windows[..., 0]
+        parts = [
+            self.predict_batch(windows[start : start + self.batch_size])
+            for start in range(0, windows.shape[0], self.batch_size)
+        ]
+        if not parts:
+            return np.zeros((0, windows.shape[2], NUM_CLASSES), np.float32)
+        return np.concatenate(parts)
