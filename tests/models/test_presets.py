@@ -70,10 +70,9 @@ def test_sha256_mismatch_is_refused(tmp_path):
         DeepConsensusCorrector.from_preset(str(tmp_path / "p"))
 
 
-def test_builtin_without_bundled_weights_names_the_missing_file():
+def test_builtin_without_bundled_weights_names_the_missing_file(tmp_path, monkeypatch):
     preset = DeepConsensusCorrector.presets["student_3layer"]
-    if os.path.exists(os.path.join(preset["path"], "model.weights.h5")):
-        pytest.skip("student_3layer weights are bundled")
+    monkeypatch.setitem(preset, "path", str(tmp_path / "not_bundled"))
     with pytest.raises(DczooInputError, match="model.weights.h5"):
         DeepConsensusCorrector.from_preset("student_3layer")
 
