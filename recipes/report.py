@@ -50,7 +50,9 @@ def write_report(results, args):
     lines = ["# Evaluation results", "",
              "Reproduce: `python recipes/evaluate.py " + " ".join(
                  f"--model {m}={results[m]['handle']}" for m in models)
-             + f" --test-sim {args.test_sim} --test-windows {args.test_windows} --out {args.out}`",
+             + f" --test-sim {args.test_sim} --test-windows {args.test_windows}"
+             + (f" --window-sample {args.window_sample}" if getattr(args, "window_sample", None) else "")
+             + f" --out {args.out}`",
              "", "## Held-out simulated test set", "",
              "| model | layers | parameters | windows/s | window exact acc. | window identity "
              "| read identity | yield Q20 | Q30 | Q40 | Q30 over draft |",
