@@ -217,7 +217,8 @@ def write_markdown(result, args, path):
     for name, matrix in result["cka"].items():
         lines.append(f"{name}: best-matching {result['reference_model']} layer per {name} layer: "
                      + ", ".join(str(int(np.argmax(col)) + 1) for col in np.asarray(matrix).T)
-                     + f"; diagonal-ish max {np.asarray(matrix).max(axis=0).round(3).tolist()}")
+                     + f" (CKA {np.asarray(matrix).max(axis=0).round(3).tolist()}); "
+                     + f"range of the matrix {np.asarray(matrix).min():.3f}-{np.asarray(matrix).max():.3f}")
         lines.append("")
     lines += ["## Attention distance", "", "![attention distance](attention_distance.png)", "",
               "| model | per layer (head 1 / head 2), columns |", "|---|---|"]
