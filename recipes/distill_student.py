@@ -52,6 +52,7 @@ def main(argv=None):
         "description": f"{args.layers}-layer student distilled from {args.teacher}.",
         "role": "student",
         "base_model": args.teacher,
+        "teacher": args.teacher,
         "training": {"loss": f"alignment + {args.alpha:g} * {args.loss}", "init": args.init,
                      "copy_alphas": args.copy_alphas,
                      "temperature": args.temperature, "steps": args.steps,

@@ -35,6 +35,21 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def describe_training_data(metadata):
+    """One sentence on the training data, from make_data.py's settings.json."""
+    data = (metadata.get("training") or {}).get("data") or metadata.get("data")
+    settings_path = os.path.join(os.path.dirname(os.path.normpath(data)), "settings.json") if data else None
+    if not settings_path or not os.path.exists(settings_path):
+        return "See MODEL_CARD.md in the dczoo repository."
+    with open(settings_path) as handle:
+        made = json.load(handle).get("arguments", {})
+    return (f"Simulated with `dczoo simulate` by `recipes/make_data.py`: {made.get('train_zmws')} ZMWs "
+            f"(mean insert {made.get('insert_mean')} bp, seed {made.get('seed')}) from the first "
+            f"{1 - made.get('test_fraction', 0):.0%} of `{os.path.basename(str(made.get('reference')))}`; "
+            f"held-out test ZMWs come from the rest (seed {made.get('test_seed')}). "
+            "Details in MODEL_CARD.md of the dczoo repository.")
+
+
 def main(argv=None):
     from evaluate import load_test_windows
 
@@ -57,6 +72,9 @@ def main(argv=None):
         metadata.pop(key, None)
     metadata["description"] = entry["metadata"]["description"]
     metadata["preset_name"] = args.name
+    if metadata.get("role") == "student" and not metadata.get("teacher"):
+        metadata["teacher"] = metadata.get("base_model")
+    metadata["training_data"] = metadata.get("training_data") or describe_training_data(metadata)
     if args.results:
         with open(args.results) as handle:
             results = json.load(handle)
