@@ -144,3 +144,23 @@ def test_float16_weights_load_back_close_to_float32(tmp_path):
         ops.convert_to_numpy(model(windows)),
         atol=5e-3,
     )
+
+
+@pytest.mark.parametrize("name", ["teacher_6layer", "student_5layer", "student_4layer", "student_3layer"])
+def test_bundled_presets_load_offline_and_correct_real_windows(name, reference_dir, monkeypatch):
+    """Every built-in preset ships its weights, loads with no network, and its
+    predictions on real human_1m windows are trained ones: they agree with the
+    draft on most columns (an untrained model would not)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = DeepConsensusCorrector.from_preset(name)
+    assert model.num_layers == int(name.split("_")[1][0])
+    folder = DeepConsensusCorrector.presets[name]["path"]
+    metadata = json.loads(open(os.path.join(folder, "metadata.json")).read())
+    assert metadata["parameter_count"] == model.count_params()
+    encoded = np.load(os.path.join(reference_dir, "windows", "inference.npz"))["subreads/encoded"]
+    windows = encoded[:64, :, :, 0]
+    probs = np.asarray(model.predict(windows.astype("float32"), verbose=0))
+    assert probs.shape == (64, 100, 5)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-4)
+    draft = windows[:, 80].astype(int)
+    assert (probs.argmax(-1) == draft).mean() > 0.9
