@@ -48,11 +48,10 @@ sys.path.insert(0, str(REPO))
 def _models():
     from dczoo.distill import student_from_teacher
     from dczoo.models import DeepConsensusCorrector
-    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
-    from dczoo.models.preset_io import WEIGHTS_FILE
+    from dczoo.models.preset_io import has_bundled_weights
 
     teacher = DeepConsensusCorrector.from_preset("teacher_6layer")
-    if os.path.exists(os.path.join(BUILTIN_PRESETS["student_4layer"]["path"], WEIGHTS_FILE)):
+    if has_bundled_weights("student_4layer"):
         student = DeepConsensusCorrector.from_preset("student_4layer")
         student_name = "student_4layer"
     else:

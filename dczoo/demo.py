@@ -16,8 +16,7 @@ import pysam
 from dczoo.analysis.truth_identity import identity_to_truth
 from dczoo.analysis.truth_identity import load_truth
 from dczoo.examples import example_dir
-from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
-from dczoo.models.preset_io import WEIGHTS_FILE
+from dczoo.models.preset_io import has_bundled_weights
 
 PREFERRED = ("student_4layer", "teacher_6layer", "student_5layer", "student_3layer")
 
@@ -25,7 +24,7 @@ PREFERRED = ("student_4layer", "teacher_6layer", "student_5layer", "student_3lay
 def bundled_preset():
     """The first preferred built-in preset whose weights are bundled, or None."""
     for name in PREFERRED:
-        if os.path.exists(os.path.join(BUILTIN_PRESETS[name]["path"], WEIGHTS_FILE)):
+        if has_bundled_weights(name):
             return name
     return None
 

@@ -53,10 +53,9 @@ def parse_args(argv=None):
 
 def default_models():
     from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
-    from dczoo.models.preset_io import WEIGHTS_FILE
+    from dczoo.models.preset_io import has_bundled_weights
 
-    return [f"{name}={name}" for name, preset in BUILTIN_PRESETS.items()
-            if os.path.exists(os.path.join(preset["path"], WEIGHTS_FILE))]
+    return [f"{name}={name}" for name in BUILTIN_PRESETS if has_bundled_weights(name)]
 
 
 def error_profiles(models, folder, chunk):
@@ -198,7 +197,7 @@ def write_markdown(result, args, path):
              f"--test-windows {args.test_windows} --out {args.out}`"
              + ("" if args.model is None else " " + " ".join(f"--model {m}" for m in args.model)),
              "", "## Error profile (Fig. 1c)", "",
-             f"![error profile](error_profile.png)", "",
+             "![error profile](error_profile.png)", "",
              "| model | reads | " + " | ".join(ERROR_COLUMNS) + " |",
              "|---" * (len(ERROR_COLUMNS) + 2) + "|"]
     for name, profile in result["error_profile"].items():

@@ -10,7 +10,7 @@ Public API:
 Imports are lazy, so `import dczoo.export` needs neither onnx nor a backend.
 """
 
-import importlib
+from dczoo.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "export_onnx": "onnx_export",
@@ -20,12 +20,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"dczoo.export.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'dczoo.export' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

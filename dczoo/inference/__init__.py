@@ -13,7 +13,7 @@ Public API (imported on first use, so `import dczoo.inference` stays light):
   `onnxruntime` engine `load_onnx_corrector` and `OnnxPredictor`.
 """
 
-import importlib
+from dczoo.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "BamWriter": "bam_writer",
@@ -39,12 +39,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"dczoo.inference.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'dczoo.inference' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -56,7 +56,36 @@ def padded_size(n, batch_size, smallest=32):
     return min(size, batch_size)
 
 
-class BatchedPredictor:
+class BatchSplitting:
+    """`predict` for any number of windows over a class's `predict_batch`.
+
+    Subclasses define `batch_size` and `predict_batch(windows)` for at most
+    `batch_size` windows; `BatchedPredictor` (Keras) and the ONNX Runtime
+    engine's `OnnxPredictor` share this.
+    """
+
+    def predict(self, windows):
+        """Predicts any number of windows, `batch_size` at a time.
+
+        Args:
+            windows: float32 `(n, rows, length)` or `(n, rows, length, 1)`.
+
+        Returns:
+            float32 `(n, length, 5)` probabilities.
+        """
+        windows = np.asarray(windows, dtype=np.float32)
+        if windows.ndim == 4:
+            windows = windows[..., 0]
+        parts = [
+            self.predict_batch(windows[start : start + self.batch_size])
+            for start in range(0, windows.shape[0], self.batch_size)
+        ]
+        if not parts:
+            return np.zeros((0, windows.shape[2], 5), np.float32)
+        return np.concatenate(parts)
+
+
+class BatchedPredictor(BatchSplitting):
     """Runs a corrector over windows in fixed-size batches.
 
     Args:
@@ -189,23 +218,3 @@ class BatchedPredictor:
         self.n_predicted += n
         self.n_padded += size - n
         return np.asarray(probs[:n], dtype=np.float32)
-
-    def predict(self, windows):
-        """Predicts any number of windows, `batch_size` at a time.
-
-        Args:
-            windows: float32 `(n, rows, length)` or `(n, rows, length, 1)`.
-
-        Returns:
-            float32 `(n, length, 5)` probabilities.
-        """
-        windows = np.asarray(windows, dtype=np.float32)
-        if windows.ndim == 4:
-            windows = windows[..., 0]
-        parts = [
-            self.predict_batch(windows[start : start + self.batch_size])
-            for start in range(0, windows.shape[0], self.batch_size)
-        ]
-        if not parts:
-            return np.zeros((0, windows.shape[2], 5), np.float32)
-        return np.concatenate(parts)

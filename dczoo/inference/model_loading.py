@@ -35,11 +35,10 @@ def default_model():
     """
     import sys
 
-    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
-    from dczoo.models.preset_io import WEIGHTS_FILE
+    from dczoo.models.preset_io import has_bundled_weights
 
     for name in (DEFAULT_MODEL,) + FALLBACK_MODELS:
-        if os.path.exists(os.path.join(BUILTIN_PRESETS[name]["path"], WEIGHTS_FILE)):
+        if has_bundled_weights(name):
             if name != DEFAULT_MODEL:
                 print(f"dczoo: {DEFAULT_MODEL} has no bundled weights yet; using {name}",
                       file=sys.stderr)

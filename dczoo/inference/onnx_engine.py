@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from dczoo.errors import DczooInputError
+from dczoo.inference.batched_predictor import BatchSplitting
 from dczoo.export.onnx_metadata import NUM_CLASSES, rows_for, strip_prefix
 
 # Without dczoo metadata, the geometry is inferred from the input rows.
@@ -167,7 +168,7 @@ def load_onnx_corrector(handle, threads=None):
     return model, model.description()
 
 
-class OnnxPredictor:
+class OnnxPredictor(BatchSplitting):
     """`BatchedPredictor`'s interface over an ONNX Runtime session.
 
     ONNX models exported by dczoo have a dynamic batch dimension, so partial
@@ -213,16 +214,3 @@ class OnnxPredictor:
         self.compiled_shapes.add(n)
         self.n_predicted += n
         return np.asarray(probs, dtype=np.float32)
-
-    def predict(self, windows):
-        """Predicts any number of windows (`(n, rows, length[, 1])`)."""
-        windows = np.asarray(windows, dtype=np.float32)
-        if windows.ndim == 4:
-            windows = windows[..., 0]
-        parts = [
-            self.predict_batch(windows[start : start + self.batch_size])
-            for start in range(0, windows.shape[0], self.batch_size)
-        ]
-        if not parts:
-            return np.zeros((0, windows.shape[2], NUM_CLASSES), np.float32)
-        return np.concatenate(parts)

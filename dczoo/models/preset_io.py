@@ -35,6 +35,20 @@ def sha256_of_file(path):
     return digest.hexdigest()
 
 
+def has_bundled_weights(name):
+    """Whether built-in preset `name` ships its weights inside the package.
+
+    Args:
+        name: str, a key of `BUILTIN_PRESETS`.
+
+    Returns:
+        bool. True when `from_preset(name)` loads offline.
+    """
+    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
+
+    return os.path.exists(os.path.join(BUILTIN_PRESETS[name]["path"], WEIGHTS_FILE))
+
+
 def _split_hf_handle(handle):
     repo = handle[len("hf://") :]
     revision = None

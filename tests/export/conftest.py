@@ -1,7 +1,6 @@
 """Fixtures of the ONNX tests: the converted reference checkpoints, exported
 once per session with the Keras backend in use, and real human_1m windows."""
 
-import os
 
 import numpy as np
 import pytest
@@ -9,7 +8,7 @@ import pytest
 # The human_1m inputs and reference FASTQs of the correction tests.
 from tests.inference.conftest import human_1m, reference_fastq  # noqa: F401
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
+from tests.optional_packages import require_packages
 
 # Windows of human_1m compared between Keras and ONNX Runtime (the first of
 # the reference's 1593 inference windows; enough for every layer's numerics).
@@ -18,14 +17,8 @@ N_PARITY_WINDOWS = 128
 
 def require_onnx_packages():
     """Skips the calling module without the `onnx` extra, except in CI."""
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError as error:
-        if IN_CI:
-            raise RuntimeError(f"CI must install dczoo[onnx]: {error}") from error
-        pytest.skip(f"ONNX tests need pip install 'dczoo[onnx]' ({error})",
-                    allow_module_level=True)
+    require_packages(["onnx", "onnxruntime"], "ONNX tests need pip install 'dczoo[onnx]'",
+                     "CI must install dczoo[onnx]")
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 import importlib.util
 import json
-import os
 import shutil
 import socket
 import sys
@@ -14,20 +13,14 @@ REPO = Path(__file__).resolve().parents[2]
 SPACE_DIR = REPO / "space"
 ARTIFACTS = REPO / "artifacts"
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
+from tests.optional_packages import require_packages
 
 
 def require_space_packages():
     """Skips the calling test module without gradio, except in CI (which installs it)."""
-    try:
-        import gradio  # noqa: F401
-        import gradio_client  # noqa: F401
-        import matplotlib  # noqa: F401
-    except ImportError as error:
-        if IN_CI:
-            raise RuntimeError(f"CI must install the Space's packages: {error}") from error
-        pytest.skip(f"the Space needs gradio and matplotlib: pip install 'dczoo[space]' ({error})",
-                    allow_module_level=True)
+    require_packages(["gradio", "gradio_client", "matplotlib"],
+                     "the Space needs gradio and matplotlib: pip install 'dczoo[space]'",
+                     "CI must install the Space's packages")
 
 
 def load_space_app():
