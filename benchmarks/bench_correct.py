@@ -17,13 +17,14 @@ invocation, so the numbers are side by side on the same machine and load:
 Usage:
     python benchmarks/bench_correct.py                       # all backends
     python benchmarks/bench_correct.py --backends tensorflow --levers
+    python benchmarks/bench_correct.py --levers --presets    # trained presets
     python benchmarks/bench_correct.py --simulated sim200/   # + a simulated set
     python benchmarks/bench_correct.py --json results.json
 
-The reference (DeepConsensus 1.2 `deepconsensus run`, teacher) took 1593
-windows in 9.2-13.9 s of `run_model` and ~11-15 s in all for the 10 human_1m
-ZMWs on the same 2 cores (../shared/data/reference/run/*.runtime.csv): about
-0.7 ZMW/s and ~105 windows/s.
+Models: the converted reference checkpoints (random weights), or with
+`--presets` the trained teacher_6layer and student_4layer (the levers'
+agreement is only meaningful on trained, confident models). The comparison
+with the reference's `deepconsensus run` is bench_vs_reference.py.
 """
 
 import argparse
@@ -39,7 +40,7 @@ SHARED = REPO.parent / "shared"
 REFERENCE = SHARED / "data" / "reference"
 HUMAN_1M = SHARED / "data" / "human_1m"
 GFLOP_PER_WINDOW = {"teacher": 1.85, "student": 1.24}
-REFERENCE_E2E = {"zmws_per_s": 0.7, "model_windows_per_s": 105}
+PRESETS = {"teacher": "teacher_6layer", "student": "student_4layer"}
 
 
 def _matmul_gflops(backend_matmul=None, n=2048, repeats=5):
@@ -149,12 +150,21 @@ def _agreement(reference_reads, reads):
     }
 
 
+def _load(name, presets):
+    """The converted reference checkpoint, or the trained preset, of `name`."""
+    if presets:
+        from dczoo.models import DeepConsensusCorrector
+
+        return DeepConsensusCorrector.from_preset(PRESETS[name])
+    from dczoo.models.convert import from_deepconsensus_checkpoint
+
+    return from_deepconsensus_checkpoint(REFERENCE / "model" / name)
+
+
 def worker(args):
     """Measures one backend (this process's KERAS_BACKEND); prints JSON."""
     import keras
     import numpy as np
-
-    from dczoo.models.convert import from_deepconsensus_checkpoint
 
     result = {
         "backend": keras.backend.backend(),
@@ -170,7 +180,7 @@ def worker(args):
         folder = Path(args.simulated)
         inputs.append((folder.name, folder / "subreads_to_ccs.bam", folder / "ccs.bam"))
     for name in ("teacher", "student"):
-        model = from_deepconsensus_checkpoint(REFERENCE / "model" / name)
+        model = _load(name, args.presets)
         entry = result[name] = {"model": _model_speed(model, windows, args.batch_size, args.repeats)}
         peak = max(result["peak_gflops_numpy"], result["peak_gflops_backend"])
         entry["model"]["fraction_of_measured_peak"] = (
@@ -179,7 +189,7 @@ def worker(args):
         entry["model"]["fraction_of_480_gflops"] = (
             entry["model"]["windows_per_s"] * GFLOP_PER_WINDOW[name] / 480
         )
-        fresh = from_deepconsensus_checkpoint(REFERENCE / "model" / name)
+        fresh = _load(name, args.presets)
         float32_reads = {}
         for label, subreads, ccs in inputs:
             if label == "human_1m":
@@ -211,8 +221,8 @@ def _table(results):
     lines = [
         "| backend | model | model windows/s | per CPU-s | % of measured peak | % of 480 GFLOP/s "
         "| e2e ZMWs/s (human_1m) | e2e model windows/s | e2e windows per CPU-s | first run ZMWs/s "
-        "| vs reference ZMWs/s |" + sim_header,
-        "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if simulated else ""),
+        "|" + sim_header,
+        "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if simulated else ""),
     ]
     for r in results:
         for name in ("teacher", "student"):
@@ -223,7 +233,7 @@ def _table(results):
                 f"| {100 * m['fraction_of_measured_peak']:.0f}% | {100 * m['fraction_of_480_gflops']:.0f}% "
                 f"| {e['zmws_per_s']:.2f} | {e['end_to_end_windows_per_s']:.1f} "
                 f"| {e['model_windows'] / e['main_process_cpu_s']:.1f} "
-                f"| {first['zmws_per_s']:.2f} | {e['zmws_per_s'] / REFERENCE_E2E['zmws_per_s']:.2f}x |"
+                f"| {first['zmws_per_s']:.2f} |"
                 + sim
             )
     for r in results:
@@ -258,6 +268,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--simulated", help="folder with a simulated subreads_to_ccs.bam + ccs.bam")
     parser.add_argument("--levers", action="store_true", help="measure bfloat16 and int8 too")
+    parser.add_argument("--presets", action="store_true",
+                        help="the trained teacher_6layer and student_4layer presets instead of "
+                             "the converted reference checkpoints (random weights)")
     parser.add_argument("--json", help="write all results to this file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -271,6 +284,8 @@ def main():
             command += ["--simulated", args.simulated]
         if args.levers:
             command.append("--levers")
+        if args.presets:
+            command.append("--presets")
         environment = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
         print(f"=== {backend}", file=sys.stderr, flush=True)
         done = subprocess.run(command, env=environment, capture_output=True, text=True, cwd=REPO)

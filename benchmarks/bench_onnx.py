@@ -13,12 +13,20 @@ One process (KERAS_BACKEND=tensorflow), one machine state, side by side:
 * end to end: `dczoo.inference.run_correction` on human_1m, ZMWs/s and
   model windows/s, median of `--e2e-repeats` runs after a warmup run;
 * agreement: fraction of output bases identical and mean |base quality
-  change| of each engine against Keras float32 (reads aligned with edlib,
-  as in bench_correct.py).
+  change| of each engine against Keras float32, end to end on human_1m and
+  on the bundled example (`dczoo.examples`, 20 simulated ZMWs; reads aligned
+  with edlib, as in bench_correct.py), and per window on windows (the real
+  human_1m windows, and `--test-windows`, a held-out simulated test set made
+  by recipes/make_data.py): the fraction of positions where either engine
+  outputs a base (not a gap) at which both output the same base.
+
+The comparison with the reference's `deepconsensus run` on the same machine
+is benchmarks/bench_vs_reference.py (whole commands, side by side).
 
 Usage:
     KERAS_BACKEND=tensorflow python benchmarks/bench_onnx.py
     python benchmarks/bench_onnx.py --model-windows 256 --repeats 3 --e2e-repeats 2 --json onnx.json
+    python benchmarks/bench_onnx.py --test-windows runs/data/windows_test --window-sample 2000
 """
 
 import argparse
@@ -37,10 +45,6 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 HUMAN_1M = SHARED / "data" / "human_1m"
 WINDOWS = SHARED / "data" / "reference" / "windows" / "inference.npz"
-# DeepConsensus 1.2 `deepconsensus run` (teacher) on the 10 human_1m ZMWs on
-# these 2 cores (see bench_correct.py): about 0.7 ZMW/s end to end.
-REFERENCE_ZMWS_PER_S = 0.7
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO))
 
@@ -90,15 +94,17 @@ def _engines(model, folder, label, batch_size):
     return engines, export_s
 
 
-def _e2e(handle, engine, batch_size, repeats):
+def _correct(folder, handle, engine, batch_size):
     from dczoo.inference.pipeline import CorrectionOptions, run_correction
 
-    runs = []
-    for _ in range(repeats + 1):  # the first run is the warmup
-        options = CorrectionOptions(min_quality=0, batch_size=batch_size, cpus=1)
-        reads = run_correction(HUMAN_1M / "subreads_to_ccs.bam", HUMAN_1M / "ccs.bam",
-                               handle, None, options, engine=engine, collect=True)
-        runs.append(reads)
+    options = CorrectionOptions(min_quality=0, batch_size=batch_size, cpus=1)
+    return run_correction(Path(folder) / "subreads_to_ccs.bam", Path(folder) / "ccs.bam",
+                          handle, None, options, engine=engine, collect=True)
+
+
+def _e2e(handle, engine, batch_size, repeats):
+    # The first run is the warmup.
+    runs = [_correct(HUMAN_1M, handle, engine, batch_size) for _ in range(repeats + 1)]
     timed = [r.summary["throughput"] for r in runs[1:]]
     return runs[-1], {
         "zmws_per_s": statistics.median(t["zmws_per_s"] for t in timed),
@@ -106,13 +112,35 @@ def _e2e(handle, engine, batch_size, repeats):
     }
 
 
-def run(args):
+def base_agreement(probabilities, baseline):
+    """Of the positions where either outputs a base (argmax not the gap),
+    the fraction where both output the same base."""
+    ours, theirs = probabilities.argmax(-1), baseline.argmax(-1)
+    emitted = (ours != 0) | (theirs != 0)
+    return float((ours == theirs)[emitted].mean())
+
+
+def _window_sets(args):
     import numpy as np
 
+    with np.load(WINDOWS) as archive:
+        sets = {"human_1m": np.ascontiguousarray(archive["subreads/encoded"][..., 0])}
+    if args.test_windows:
+        sys.path.insert(0, str(REPO / "recipes"))
+        from evaluate import load_test_windows
+
+        sets["held_out_sim"], _ = load_test_windows(args.test_windows, args.window_sample)
+    return sets
+
+
+def run(args):
     from bench_correct import _agreement
 
-    with np.load(WINDOWS) as archive:
-        windows = np.ascontiguousarray(archive["subreads/encoded"][: args.model_windows, ..., 0])
+    from dczoo.examples import example_dir
+
+    window_sets = _window_sets(args)
+    windows = window_sets["human_1m"][: args.model_windows]
+    bundled = example_dir("sim_small")
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_onnx_") as folder:
         for label, model in _models().items():
@@ -121,10 +149,16 @@ def run(args):
             for name, (handle, engine, predictor) in engines.items():
                 rate = _median_rate(lambda: predictor.predict(windows), len(windows), args.repeats)
                 reads, e2e = _e2e(handle, engine, args.batch_size, args.e2e_repeats)
-                baseline = reads if baseline is None else baseline
+                example_reads = _correct(bundled, handle, engine, args.batch_size)
+                probabilities = {k: predictor.predict(v) for k, v in window_sets.items()}
+                if baseline is None:
+                    baseline = (reads, example_reads, probabilities)
                 row = {"model": label, "engine": name, "windows_per_s": rate, **e2e,
-                       "x_reference_e2e": e2e["zmws_per_s"] / REFERENCE_ZMWS_PER_S,
-                       **_agreement(baseline, reads)}
+                       **_agreement(baseline[0], reads),
+                       "bundled_example": _agreement(baseline[1], example_reads),
+                       "window_base_agreement": {
+                           k: base_agreement(p, baseline[2][k]) for k, p in probabilities.items()},
+                       "windows_compared": {k: len(v) for k, v in window_sets.items()}}
                 if name.startswith("onnxruntime"):
                     row["export_s"] = export_s[name.split("-")[1]]
                 results.append(row)
@@ -135,15 +169,21 @@ def run(args):
 def table(results):
     """Markdown table of the results."""
     lines = [
-        "| model | engine | model windows/s | e2e ZMWs/s | e2e model windows/s | x reference e2e "
-        "| identical bases vs Keras float32 | mean abs quality change |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| model | engine | model windows/s | e2e ZMWs/s | e2e model windows/s "
+        "| identical bases vs Keras float32: human_1m reads | bundled example reads "
+        "| human_1m windows | held-out windows | mean abs quality change (human_1m) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        windows = r["window_base_agreement"]
+        held_out = windows.get("held_out_sim")
+        held_out = "-" if held_out is None else f"{100 * held_out:.3f}%"
         lines.append(
             f"| {r['model']} | {r['engine']} | {r['windows_per_s']:.0f} | {r['zmws_per_s']:.2f} "
-            f"| {r['model_windows_per_s']:.0f} | {r['x_reference_e2e']:.1f} "
-            f"| {100 * r['identical_bases']:.3f}% | {r['mean_abs_base_quality_change']:.3f} |"
+            f"| {r['model_windows_per_s']:.0f} | {100 * r['identical_bases']:.3f}% "
+            f"| {100 * r['bundled_example']['identical_bases']:.3f}% "
+            f"| {100 * windows['human_1m']:.3f}% | {held_out} "
+            f"| {r['mean_abs_base_quality_change']:.3f} |"
         )
     return "\n".join(lines)
 
@@ -154,6 +194,10 @@ def main():
     parser.add_argument("--model-windows", type=int, default=512, help="windows timed per pass")
     parser.add_argument("--repeats", type=int, default=5, help="timed model passes (median)")
     parser.add_argument("--e2e-repeats", type=int, default=3, help="timed end-to-end runs (median)")
+    parser.add_argument("--test-windows", help="held-out test windows (recipes/make_data.py "
+                        "output, e.g. runs/data/windows_test) for the agreement")
+    parser.add_argument("--window-sample", type=int, default=2000,
+                        help="held-out windows compared (random sample)")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args()
     import keras
@@ -163,8 +207,7 @@ def main():
     started = time.perf_counter()
     results = run(args)
     print(table(results))
-    print(f"\n{os.cpu_count()} cores; total {time.perf_counter() - started:.0f} s; "
-          f"reference `deepconsensus run`: {REFERENCE_ZMWS_PER_S} ZMWs/s")
+    print(f"\n{os.cpu_count()} cores; total {time.perf_counter() - started:.0f} s")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
 

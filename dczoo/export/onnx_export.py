@@ -21,7 +21,8 @@ Whatever the path, the result has input `windows` `(batch, rows, 100)`
 float32 and output `probabilities` `(batch, 100, 5)`, and the metadata of
 `dczoo.export.onnx_metadata` (version, opset, preset, calibration, window
 geometry). `int8=True` then applies ONNX Runtime's dynamic quantization
-(int8 weights of the MatMul layers, activations quantized per call).
+(int8 weights of every weight matrix product, activations quantized per
+call; `dczoo.export.int8_quantization`).
 """
 
 import importlib.util
@@ -39,6 +40,7 @@ from dczoo.export.onnx_metadata import (
     corrector_metadata,
     write_metadata,
 )
+from dczoo.export.int8_quantization import quantize_int8
 from dczoo.inference.atomic_output import AtomicOutput
 
 # Largest |ONNX - Keras| probability difference accepted by the check after
@@ -172,18 +174,6 @@ def _default_opset(onnx_model):
     return next(o.version for o in onnx_model.opset_import if o.domain in ("", "ai.onnx"))
 
 
-def _quantize(onnx_model, folder):
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    import onnx
-
-    source = os.path.join(folder, "float.onnx")
-    target = os.path.join(folder, "int8.onnx")
-    onnx.save(onnx_model, source)
-    quantize_dynamic(source, target, weight_type=QuantType.QInt8)
-    return onnx.load(target)
-
-
 def _check_against_keras(path, model, int8):
     """Runs both on a few windows; raises if the ONNX model disagrees."""
     import keras
@@ -265,7 +255,7 @@ def export_onnx(model, path, int8=False, opset=None, preset=None, check=True):
         onnx_model = onnx.load(raw)
         _rename_output(onnx_model, OUTPUT_NAME)
         if int8:
-            onnx_model = _quantize(onnx_model, work)
+            onnx_model = quantize_int8(onnx_model, work)
         metadata = corrector_metadata(
             model, preset, exported_with, _default_opset(onnx_model), int8
         )
