@@ -200,3 +200,14 @@ def test_sigterm_leaves_nothing(human_1m, tiny_preset, tmp_path):
     process.terminate()
     assert process.wait(timeout=60) == 128 + 15
     _assert_nothing_left(tmp_path)
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "int8"])
+def test_precision_levers_are_offered(human_1m, tiny_preset, tmp_path, whole_run, precision):
+    output = tmp_path / f"{precision}.fastq"
+    assert _correct(human_1m, output, tiny_preset, "--precision", precision, "--cpus", "0") == 0
+    summary = json.loads((tmp_path / f"{precision}.fastq.summary.json").read_text())
+    assert summary["settings"]["precision"] == precision
+    assert summary["model"]["precision"] == precision
+    reads = read_fastq(output)
+    assert [r[0] for r in reads] == [r[0] for r in whole_run]
