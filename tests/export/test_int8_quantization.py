@@ -3,7 +3,6 @@ ONNX Runtime's dynamic quantization reaches the attention projections."""
 
 import keras
 import numpy as np
-import pytest
 
 from tests.export.conftest import require_onnx_packages
 
