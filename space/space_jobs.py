@@ -68,6 +68,14 @@ class BackgroundJob:
                     with self._state_lock:
                         self._running = False
         except BaseException as error:  # handed to the waiting handler
+            if self.cancelled and not isinstance(error, RunCancelled):
+                # The asynchronous exception can land inside C code that does
+                # not expect it (seen once as a SystemError from a list
+                # operation under TensorFlow); the run was still cancelled,
+                # and the pipeline cleans up on any exception.
+                cancelled = RunCancelled(f"cancelled ({type(error).__name__}: {error})")
+                cancelled.__cause__ = error
+                error = cancelled
             self.error = error
 
     def wait(self, timeout):

@@ -217,3 +217,31 @@ def test_cancel_interrupts_the_correction_pipeline(example, test_presets, tmp_pa
     assert isinstance(job.error, space_jobs.RunCancelled), job.error
     assert not output.exists() and not list(tmp_path.iterdir())
     assert not space_jobs.RUN_LOCK.locked()
+
+
+def test_a_cancelled_run_ends_as_cancelled_whatever_the_interrupted_code_raised():
+    """The asynchronous exception can surface as another error when it lands
+    inside C code; a run that was cancelled still reports RunCancelled."""
+    import space_jobs
+
+    running = threading.Event()
+
+    def work():
+        running.set()
+        try:
+            while True:
+                time.sleep(0.01)
+        except space_jobs.RunCancelled:
+            raise SystemError("bad argument to internal function") from None
+
+    job = space_jobs.BackgroundJob(work).start()
+    assert running.wait(10)
+    job.cancel()
+    assert job.wait(10)
+    assert isinstance(job.error, space_jobs.RunCancelled)
+    assert isinstance(job.error.__cause__, SystemError)
+    assert not space_jobs.RUN_LOCK.locked()
+
+    failing = space_jobs.BackgroundJob(lambda: 1 / 0).start()
+    assert failing.wait(10)
+    assert isinstance(failing.error, ZeroDivisionError)  # not cancelled: the error itself
