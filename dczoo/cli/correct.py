@@ -16,7 +16,12 @@ import threading
 
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE
 from dczoo.inference.model_loading import DEFAULT_MODEL
-from dczoo.inference.pipeline import DEFAULT_BATCH_ZMWS, ENGINES, default_cpus
+from dczoo.inference.pipeline import (
+    DEFAULT_BATCH_ZMWS,
+    DEFAULT_ONNX_BATCH_SIZE,
+    ENGINES,
+    default_cpus,
+)
 
 # Precision levers offered on the command line: those whose output bases
 # agree with float32 on >= 99.9% of bases in benchmarks/bench_correct.py
@@ -82,8 +87,9 @@ def register(subparsers):
     filters.add_argument("--ins-trim", type=int, default=5,
                          help="remove subread insertions longer than this (default 5; 0: off)")
     speed = parser.add_argument_group("speed, memory and sharding")
-    speed.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-                       help=f"windows per model call (default {DEFAULT_BATCH_SIZE})")
+    speed.add_argument("--batch-size", type=int, default=None,
+                       help=f"windows per model call (default {DEFAULT_BATCH_SIZE} with the "
+                       f"keras engine, {DEFAULT_ONNX_BATCH_SIZE} with onnxruntime)")
     speed.add_argument("--batch-zmws", type=int, default=DEFAULT_BATCH_ZMWS,
                        help="ZMWs preprocessed ahead of the model; bounds memory "
                        f"(default {DEFAULT_BATCH_ZMWS})")

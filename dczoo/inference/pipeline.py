@@ -21,6 +21,10 @@ from dczoo.constants import MAX_BASE_QUALITY
 from dczoo.errors import DczooInputError
 from dczoo.inference.atomic_output import write_text_atomically
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE, BatchedPredictor
+
+# ONNX Runtime's default windows per call: its int8 models ran faster at
+# 32-64 windows than at 256 (benchmarks/bench_onnx_batch.py, docs/onnx.md).
+DEFAULT_ONNX_BATCH_SIZE = 64
 from dczoo.inference.fastq_writer import FastqWriter, is_fastq_path
 from dczoo.inference.prefetch import Prefetcher
 from dczoo.inference.quality import QualityCalibration
@@ -52,7 +56,8 @@ class CorrectionOptions:
     """Settings of a correction run (the CLI's options).
 
     Attributes:
-        batch_size: int. Windows per model call.
+        batch_size: int or None. Windows per model call; None: the engine's
+            default (256 for Keras, 64 for ONNX Runtime).
         batch_zmws: int. ZMWs preprocessed ahead of the model (memory).
         cpus: int. Preprocessing worker processes; 0 or 1 uses a thread.
         skip_windows_above: float. Windows whose draft average quality is
@@ -70,7 +75,7 @@ class CorrectionOptions:
         jit_compile: bool or "auto". XLA for the TensorFlow backend.
     """
 
-    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_size: int = None
     batch_zmws: int = DEFAULT_BATCH_ZMWS
     cpus: int = dataclasses.field(default_factory=default_cpus)
     skip_windows_above: float = DEFAULT_SKIP_WINDOWS_ABOVE
@@ -87,7 +92,7 @@ class CorrectionOptions:
     def check(self):
         """Raises `DczooInputError` for out-of-range values."""
         problems = []
-        if self.batch_size < 1:
+        if self.batch_size is not None and self.batch_size < 1:
             problems.append(f"--batch-size must be >= 1 (got {self.batch_size})")
         if self.batch_zmws < 1:
             problems.append(f"--batch-zmws must be >= 1 (got {self.batch_zmws})")
@@ -169,7 +174,8 @@ def _load_engine(model, engine, precision, options):
         model, description = load_onnx_corrector(model)
         geometry = dict(use_ccs_bq=model.use_ccs_bq, max_passes=model.max_passes,
                         window_length=model.window_length)
-        return model, description, geometry, OnnxPredictor(model, options.batch_size)
+        batch_size = options.batch_size or DEFAULT_ONNX_BATCH_SIZE
+        return model, description, geometry, OnnxPredictor(model, batch_size)
     if is_onnx_file:
         raise DczooInputError(
             f"--model {os.fspath(model)}: an ONNX model runs with --engine onnxruntime"
@@ -181,7 +187,8 @@ def _load_engine(model, engine, precision, options):
     backbone = model.backbone
     geometry = dict(use_ccs_bq=backbone.use_ccs_bq, max_passes=backbone.max_passes,
                     window_length=backbone.window_length)
-    predictor = BatchedPredictor(model, options.batch_size, options.jit_compile)
+    predictor = BatchedPredictor(model, options.batch_size or DEFAULT_BATCH_SIZE,
+                                 options.jit_compile)
     return model, description, geometry, predictor
 
 
@@ -237,6 +244,7 @@ def run_correction(
     started = time.perf_counter()
     calibration_override = options.dc_calibration
     model, model_info, geometry, predictor = _load_engine(model, engine, precision, options)
+    options = dataclasses.replace(options, batch_size=predictor.batch_size)
     calibration_text = (
         model.quality_calibration if calibration_override is None else calibration_override
     )
