@@ -37,7 +37,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -95,7 +94,7 @@ def _subset(source, folder, max_zmws):
             for read in subreads:
                 if "/".join(read.query_name.split("/")[:2]) in keep:
                     out.write(read)
-    return folder, len(names)
+    return folder
 
 
 def configurations(dcref, onnx_files, inputs_folder, out):
@@ -258,10 +257,9 @@ def main():
         for name, folder in inputs:
             folder = Path(folder)
             if args.max_zmws:
-                folder, _ = _subset(folder, Path(scratch) / f"{name}_input", args.max_zmws)
+                folder = _subset(folder, Path(scratch) / f"{name}_input", args.max_zmws)
             input_rows, agreement[name] = run_input(name, folder, args, onnx_files, scratch)
             rows += input_rows
-        shutil.rmtree(scratch, ignore_errors=True)
     print(table(rows))
     print("dczoo with the reference checkpoint vs the reference's reads:", json.dumps(agreement))
     if args.json:

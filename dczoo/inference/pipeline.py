@@ -21,10 +21,6 @@ from dczoo.constants import MAX_BASE_QUALITY
 from dczoo.errors import DczooInputError
 from dczoo.inference.atomic_output import write_text_atomically
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE, BatchedPredictor
-
-# ONNX Runtime's default windows per call: its int8 models ran faster at
-# 32-64 windows than at 256 (benchmarks/bench_onnx_batch.py, docs/onnx.md).
-DEFAULT_ONNX_BATCH_SIZE = 64
 from dczoo.inference.fastq_writer import FastqWriter, is_fastq_path
 from dczoo.inference.prefetch import Prefetcher
 from dczoo.inference.quality import QualityCalibration
@@ -32,6 +28,10 @@ from dczoo.inference.read_filter import DEFAULT_MIN_QUALITY, SUCCESS, ReadFilter
 from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE
 from dczoo.inference.zmw_corrector import ZmwCorrector
 from dczoo.version import __version__
+
+# ONNX Runtime's default windows per call: its int8 models ran faster at
+# 32-64 windows than at 256 (benchmarks/bench_onnx_batch.py, docs/onnx.md).
+DEFAULT_ONNX_BATCH_SIZE = 64
 
 DEFAULT_BATCH_ZMWS = 100
 
