@@ -1,20 +1,31 @@
 #!/usr/bin/env python
-"""Simulate and preprocess the train/eval and held-out test sets.
+"""Simulate and preprocess the training, calibration, test and shift sets.
+
+One command per kind of set, all under one `--out` folder:
+
+    python recipes/make_data.py train --out data/      # randomized error models
+    python recipes/make_data.py calibration --out data/
+    python recipes/make_data.py test --out data/       # the own test set
+    python recipes/make_data.py shift --out data/      # error models outside the training ranges
 
 The reference FASTA is cut per record: the first `1 - test_fraction` of each
-record feeds the training simulation (split into train and eval blocks), the
-last `test_fraction` feeds a separate test simulation with another seed, so
-test reads come from sequence and noise never seen in training. Both go
-through `dczoo simulate` and `dczoo preprocess` (the same code as the CLI).
+record feeds training (its last `eval_fraction` gives the eval windows that
+pick checkpoints), the rest feeds the test and shift sets, so test reads come
+from sequence training never saw. Training also samples from a random genome
+(`--random-genome`, human-like composition) so that a few hundred kb of real
+sequence cannot be memorized, and every training ZMW draws its error model
+from `dczoo.simulate.randomization.DEFAULT_RANGES` (`--ranges` for others).
+The calibration set comes from another random genome and seed, with the same
+randomized error models: it is held out from training and from every test set.
+The test set uses the default error model (matched to the real human_1m
+subreads) with the real data's insert length (~12 kb) and pass counts; each
+shift set sets one error-model setting outside the training ranges
+(`SHIFT_SETS`).
 
-Example:
-    python recipes/make_data.py --reference genome.fa --out data/ \
-        --train-zmws 3000 --test-zmws 300 --cpus 2
-
-Writes: data/regions/{train,test}.fa, data/sim_train/, data/sim_test/
-(BAMs, simulation.json), data/windows_train/ (train + eval splits),
-data/windows_test/ (test split), data/settings.json. Rerunning skips the
-steps whose outputs exist (resumable).
+Every step goes through `dczoo simulate` and `dczoo preprocess` (the code of
+the CLI). Writes: data/regions/, data/sim_<set>/ and data/windows_<set>/ (shift
+sets: data/shift/<name>/sim, data/shift/<name>/windows), data/settings_<kind>.json.
+Rerunning skips the steps whose outputs exist (resumable).
 """
 
 import argparse
@@ -25,6 +36,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+import numpy as np  # noqa: E402
 import pysam  # noqa: E402
 
 from dczoo.cli.main import main as dczoo_main  # noqa: E402
@@ -34,45 +46,128 @@ DEFAULT_REFERENCE = os.path.join(
     "CHM13_chr20_0_200000.fa",
 )
 
+# Insert length and pass counts of the real human_1m ZMWs (drafts 4-14 kb,
+# mostly 11-14 kb; np 0, 0, 1, 2, 5, 9, 9, 15, 16, 17).
+REAL_INSERTS = {"insert_mean": 11500, "insert_sd": 2500}
+REAL_PASSES = {"low_pass_share": 0.4, "passes_mean": 12}
+
+# Each shift set moves the error model outside the training ranges
+# (randomization.DEFAULT_RANGES) in one respect; the rest is the test set's.
+SHIFT_SETS = {
+    "substitution_mix": {
+        "description": "substitution-heavy mix: substitutions 0.045 (training 0.010-0.030), "
+                       "insertions 0.030, deletions 0.020",
+        "params": {"errors.substitution_rate": 0.045, "errors.insertion_rate": 0.030,
+                   "errors.deletion_rate": 0.020},
+    },
+    "homopolymer": {
+        "description": "more homopolymer misreads: deletion homopolymer factor 3.0 (training 1.2-2.4), "
+                       "systematic homopolymer sites 4.5 per kb (training 0.5-3.0)",
+        "params": {"errors.deletion_homopolymer_factor": 3.0, "errors.systematic_sites_per_kb": 4.5},
+    },
+    "low_accuracy": {
+        "description": "every subread error rate x1.25 (training x0.85-1.15): subreads about 2.5 points "
+                       "less accurate",
+        "params": {"errors.rate_scale": 1.25},
+    },
+    "no_kinetics_signal": {
+        "description": "kinetics carry no error signal: error_signal 0 (training 0.4-1.3)",
+        "params": {"kinetics.error_signal": 0.0},
+    },
+    "low_pass": {
+        "description": "more low-pass ZMWs: 55% with 0-2 passes (training 15-45%), the rest 4 passes "
+                       "on average (training 6-20)",
+        "params": {"molecule.low_pass_share": 0.55, "molecule.passes_mean": 4.0},
+    },
+}
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("kind", choices=["train", "calibration", "test", "shift"],
+                        help="which set to make")
     parser.add_argument("--reference", default=DEFAULT_REFERENCE,
                         help="FASTA to simulate from (default: the shared chr20 200 kb)")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--train-zmws", type=int, default=3000)
-    parser.add_argument("--test-zmws", type=int, default=300)
+    parser.add_argument("--zmws", type=int, default=None,
+                        help="ZMWs to simulate (default: train 8000, calibration 400, test 1000, "
+                             "each shift set 300)")
     parser.add_argument("--test-fraction", type=float, default=0.15,
-                        help="share of each record kept for the test simulation")
+                        help="share of each record kept for the test and shift sets")
     parser.add_argument("--eval-fraction", type=float, default=0.1,
-                        help="share of the training region used for eval windows")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--test-seed", type=int, default=2)
-    parser.add_argument("--insert-mean", type=int, default=3000)
+                        help="share of the training sequence used for eval windows")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="simulation seed (default: train 1, test 2, calibration 3, shift 10+k)")
+    parser.add_argument("--random-genome", type=int, default=2_000_000,
+                        help="bp of random genome added to the training sequence (0: none)")
+    parser.add_argument("--ranges", default="default",
+                        help="randomized error-model ranges of the training and calibration sets: "
+                             "'default', a JSON file, or 'none' (the default error model)")
+    parser.add_argument("--insert-mean", type=int, default=None,
+                        help="mean insert (default: train 6000, others the real data's 11500)")
+    parser.add_argument("--insert-sd", type=int, default=None,
+                        help="insert sd (default: train 2500, others 2500)")
+    parser.add_argument("--only", action="append", choices=sorted(SHIFT_SETS),
+                        help="shift: make only these sets (repeatable)")
     parser.add_argument("--cpus", type=int, default=2)
     return parser.parse_args(argv)
 
 
-def write_regions(reference, out_dir, test_fraction):
-    """Writes train.fa and test.fa with each record cut at 1 - test_fraction."""
+def _write_fasta(path, records):
+    with open(path + ".tmp", "w") as handle:
+        for name, sequence in records:
+            handle.write(f">{name}\n")
+            for start in range(0, len(sequence), 80):
+                handle.write(sequence[start:start + 80] + "\n")
+    os.replace(path + ".tmp", path)
+
+
+def write_regions(reference, out_dir, test_fraction, random_genome=0, seed=1):
+    """Writes train.fa and test.fa (each record cut at 1 - test_fraction).
+
+    Args:
+        reference: str, FASTA.
+        out_dir: str, folder for the region files.
+        test_fraction: float.
+        random_genome: int, bp of random genome appended to train.fa (0: none)
+            as record `random_train`; it is cut into train/eval like the rest.
+        seed: int, seed of the random genome.
+
+    Returns:
+        dict "train"/"test" -> path.
+    """
+    from dczoo.simulate.reference import random_genome as make_random
+
     os.makedirs(out_dir, exist_ok=True)
-    paths = {name: os.path.join(out_dir, f"{name}.fa") for name in ("train", "test")}
+    tag = f"_rg{random_genome}" if random_genome else ""
+    paths = {"train": os.path.join(out_dir, f"train{tag}.fa"), "test": os.path.join(out_dir, "test.fa")}
     if all(os.path.exists(p) for p in paths.values()):
         return paths
     fasta = pysam.FastaFile(reference)
-    handles = {name: open(path + ".tmp", "w") for name, path in paths.items()}
+    parts = {"train": [], "test": []}
     for record in fasta.references:
-        sequence = fasta.fetch(record)
+        sequence = fasta.fetch(record).upper()
         cut = int(len(sequence) * (1 - test_fraction))
-        for name, part, offset in (("train", sequence[:cut], 0),
-                                   ("test", sequence[cut:], cut)):
-            handles[name].write(f">{record}_{offset}_{offset + len(part)}\n")
-            for start in range(0, len(part), 80):
-                handles[name].write(part[start : start + 80] + "\n")
-    for name, handle in handles.items():
-        handle.close()
-        os.replace(paths[name] + ".tmp", paths[name])
+        parts["train"].append((f"{record}_0_{cut}", sequence[:cut]))
+        parts["test"].append((f"{record}_{cut}_{len(sequence)}", sequence[cut:]))
+    if random_genome:
+        bases = make_random(int(random_genome), np.random.default_rng([int(seed), 77]))
+        parts["train"].append(("random_train", bases.tobytes().decode()))
+    for name, path in paths.items():
+        _write_fasta(path, parts[name])
     return paths
+
+
+def random_fasta(out_dir, name, length, seed):
+    """A FASTA of one random-genome record (made once)."""
+    from dczoo.simulate.reference import random_genome as make_random
+
+    path = os.path.join(out_dir, f"{name}.fa")
+    if not os.path.exists(path):
+        os.makedirs(out_dir, exist_ok=True)
+        bases = make_random(int(length), np.random.default_rng([int(seed), 78]))
+        _write_fasta(path, [(name, bases.tobytes().decode())])
+    return path
 
 
 def run_step(name, done_marker, argv):
@@ -87,39 +182,89 @@ def run_step(name, done_marker, argv):
     print(f"[make_data] {name}: {time.time() - start:.0f} s", flush=True)
 
 
-def main(argv=None):
+def simulate_and_preprocess(name, fasta, sim, windows, zmws, seed, fractions, extra, cpus):
+    """`dczoo simulate` then `dczoo preprocess` into `sim` and `windows`."""
+    run_step(f"simulate {name}", os.path.join(sim, "simulation.json"), [
+        "simulate", "--reference", fasta, "--zmws", str(zmws), "--seed", str(seed),
+        "--out", sim, "--cpus", str(cpus), "--split-fractions", fractions, "--force", "--quiet",
+        *extra,
+    ])
+    run_step(f"preprocess {name}", os.path.join(windows, "summary.json"), [
+        "preprocess", "--subreads-to-ccs", os.path.join(sim, "subreads_to_ccs.bam"),
+        "--ccs-bam", os.path.join(sim, "ccs.bam"),
+        "--truth-to-ccs", os.path.join(sim, "truth_to_ccs.bam"),
+        "--truth-bed", os.path.join(sim, "truth.bed"),
+        "--truth-split", os.path.join(sim, "truth_split.tsv"),
+        "--out", windows, "--cpus", str(cpus), "--overwrite",
+    ])
+    with open(os.path.join(windows, "summary.json")) as handle:
+        summary = json.load(handle)
+    return {split: info["windows"] for split, info in summary.get("splits", {}).items()}
+
+
+def _molecule_flags(args, kind):
+    insert_mean = args.insert_mean or (6000 if kind == "train" else REAL_INSERTS["insert_mean"])
+    insert_sd = args.insert_sd or (2500 if kind == "train" else REAL_INSERTS["insert_sd"])
+    flags = ["--insert-mean", str(insert_mean), "--insert-sd", str(insert_sd)]
+    if kind != "train":
+        flags += ["--low-pass-share", str(REAL_PASSES["low_pass_share"]),
+                  "--passes-mean", str(REAL_PASSES["passes_mean"])]
+    return flags
+
+
+def _randomize_flags(args):
+    return [] if args.ranges == "none" else ["--randomize", args.ranges]
+
+
+def make(args):
+    """Makes the set `args.kind`; returns a dict of what was written."""
     from recipe_utils import record_settings
 
-    args = parse_args(argv)
-    record_settings(args.out, args)
-    regions = write_regions(args.reference, os.path.join(args.out, "regions"),
-                            args.test_fraction)
-    train_eval = f"{1 - args.eval_fraction},{args.eval_fraction},0"
-    for name, fasta, zmws, seed, fractions in (
-        ("train", regions["train"], args.train_zmws, args.seed, train_eval),
-        ("test", regions["test"], args.test_zmws, args.test_seed, "0,0,1"),
-    ):
-        sim = os.path.join(args.out, f"sim_{name}")
-        windows = os.path.join(args.out, f"windows_{name}")
-        run_step(f"simulate {name}", os.path.join(sim, "simulation.json"), [
-            "simulate", "--reference", fasta, "--zmws", str(zmws), "--seed", str(seed),
-            "--out", sim, "--cpus", str(args.cpus), "--split-fractions", fractions,
-            "--insert-mean", str(args.insert_mean), "--force",
-        ])
-        run_step(f"preprocess {name}", os.path.join(windows, "summary.json"), [
-            "preprocess", "--subreads-to-ccs", os.path.join(sim, "subreads_to_ccs.bam"),
-            "--ccs-bam", os.path.join(sim, "ccs.bam"),
-            "--truth-to-ccs", os.path.join(sim, "truth_to_ccs.bam"),
-            "--truth-bed", os.path.join(sim, "truth.bed"),
-            "--truth-split", os.path.join(sim, "truth_split.tsv"),
-            "--out", windows, "--cpus", str(args.cpus), "--overwrite",
-        ])
-    summary = {}
-    for name in ("train", "test"):
-        with open(os.path.join(args.out, f"windows_{name}", "summary.json")) as handle:
-            summary[name] = json.load(handle)
-    counts = {name: s.get("counters", s) for name, s in summary.items()}
-    print(json.dumps(counts, indent=1, default=str)[:3000])
+    kind = args.kind
+    defaults = {"train": (8000, 1), "calibration": (400, 3), "test": (1000, 2), "shift": (300, 10)}
+    zmws = args.zmws or defaults[kind][0]
+    seed = args.seed if args.seed is not None else defaults[kind][1]
+    record_settings(args.out, args, extra={"kind": kind}, name=f"settings_{kind}.json")
+    regions = os.path.join(args.out, "regions")
+    made = {}
+    if kind == "train":
+        paths = write_regions(args.reference, regions, args.test_fraction, args.random_genome, seed)
+        fractions = f"{1 - args.eval_fraction},{args.eval_fraction},0"
+        made["train"] = simulate_and_preprocess(
+            "train", paths["train"], os.path.join(args.out, "sim_train"),
+            os.path.join(args.out, "windows_train"), zmws, seed, fractions,
+            _molecule_flags(args, kind) + _randomize_flags(args), args.cpus)
+    elif kind == "calibration":
+        fasta = random_fasta(regions, "random_calibration", 1_000_000, seed)
+        made["calibration"] = simulate_and_preprocess(
+            "calibration", fasta, os.path.join(args.out, "sim_calibration"),
+            os.path.join(args.out, "windows_calibration"), zmws, seed, "0,0,1",
+            _molecule_flags(args, kind) + _randomize_flags(args), args.cpus)
+    elif kind == "test":
+        paths = write_regions(args.reference, regions, args.test_fraction)
+        made["test"] = simulate_and_preprocess(
+            "test", paths["test"], os.path.join(args.out, "sim_test"),
+            os.path.join(args.out, "windows_test"), zmws, seed, "0,0,1",
+            _molecule_flags(args, kind), args.cpus)
+    else:
+        paths = write_regions(args.reference, regions, args.test_fraction)
+        for k, (name, spec) in enumerate(sorted(SHIFT_SETS.items())):
+            if args.only and name not in args.only:
+                continue
+            params = [flag for key, value in spec["params"].items() for flag in ("--param", f"{key}={value}")]
+            folder = os.path.join(args.out, "shift", name)
+            made[name] = simulate_and_preprocess(
+                f"shift {name}", paths["test"], os.path.join(folder, "sim"),
+                os.path.join(folder, "windows"), zmws, seed + k, "0,0,1",
+                _molecule_flags(args, kind) + params, args.cpus)
+            with open(os.path.join(folder, "shift.json"), "w") as handle:
+                json.dump(dict(spec, name=name, zmws=zmws, seed=seed + k), handle, indent=1)
+    print(json.dumps(made, indent=1))
+    return made
+
+
+def main(argv=None):
+    return make(parse_args(argv))
 
 
 if __name__ == "__main__":

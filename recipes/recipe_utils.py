@@ -13,13 +13,14 @@ import keras
 import numpy as np
 
 
-def record_settings(out_dir, args, extra=None):
+def record_settings(out_dir, args, extra=None, name="settings.json"):
     """Writes `settings.json` with the exact arguments and environment.
 
     Args:
         out_dir: str. Output folder of the run (created).
         args: argparse.Namespace or dict of the recipe's arguments.
         extra: dict or None. Anything else worth recording.
+        name: str, the file name inside `out_dir`.
 
     Returns:
         dict: what was written.
@@ -49,7 +50,7 @@ def record_settings(out_dir, args, extra=None):
         ),
     }
     record.update(extra or {})
-    path = os.path.join(out_dir, "settings.json")
+    path = os.path.join(out_dir, name)
     with open(path + ".tmp", "w") as handle:
         json.dump(record, handle, indent=2, sort_keys=True, default=str)
     os.replace(path + ".tmp", path)

@@ -38,7 +38,8 @@ def train_plain(num_layers, args, role, description):
     metadata = {"description": description, "role": role,
                 "training": {"loss": "alignment (del_cost 10, gamma 0.1)",
                              "steps": args.steps, "batch_size": args.batch_size,
-                             "optimizer": args.optimizer, "data": args.data,
+                             "optimizer": args.optimizer, "learning_rate": args.learning_rate,
+                             "data": args.data, "dtype_policy": args.dtype_policy,
                              "backend": keras.config.backend()}}
     return training.fit(corrector, corrector, args, metadata)
 

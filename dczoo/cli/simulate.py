@@ -5,6 +5,8 @@ Examples:
     dczoo simulate --random-genome 2000000 --zmws 200 --out sim/
     dczoo simulate --reference genome.fa --zmws 300 --out sim/ --compare-to ../shared/data/human_1m
     dczoo simulate --compare-to ../shared/data/human_1m --measure sim/     # table only
+    dczoo simulate --reference genome.fa --zmws 4000 --randomize default --out train/
+    dczoo simulate --reference genome.fa --zmws 200 --param kinetics.error_signal=0 --out shift/
 """
 
 import dataclasses
@@ -46,6 +48,14 @@ def register(subparsers):
     mol.add_argument("--passes", type=int, help="give every ZMW exactly this many full passes")
     mol.add_argument("--low-pass-share", type=float, default=0.35,
                      help="share of ZMWs with 0-2 full passes (default 0.35)")
+    rnd = p.add_argument_group("error model")
+    rnd.add_argument("--param", action="append", metavar="SECTION.FIELD=VALUE",
+                     help="set one parameter of the error, kinetics or molecule model (repeatable), e.g. "
+                          "errors.deletion_rate=0.05, errors.rate_scale=1.3, kinetics.error_signal=0")
+    rnd.add_argument("--randomize", metavar="RANGES",
+                     help="draw parameters anew for every ZMW, uniformly from ranges: 'default' (the wide "
+                          "training ranges of dczoo.simulate.randomization) or a JSON file of "
+                          "{\"SECTION.FIELD\": [low, high]}")
     spl = p.add_argument_group("train/eval/test splits")
     spl.add_argument("--split-fractions", default="0.8,0.1,0.1", metavar="TRAIN,EVAL,TEST",
                      help="each FASTA record is cut into consecutive blocks in these shares (default 0.8,0.1,0.1)")
@@ -89,10 +99,23 @@ def _config(args):
     molecule = dataclasses.replace(
         MoleculeModel(), insert_mean=args.insert_mean, insert_sd=args.insert_sd,
         passes_mean=args.passes_mean, fixed_passes=args.passes, low_pass_share=args.low_pass_share)
-    return SimulationConfig(
+    from dczoo.simulate.randomization import ParameterRanges, apply_overrides
+
+    config = SimulationConfig(
         n_zmws=args.zmws, seed=args.seed, reference=args.reference, random_genome=args.random_genome,
         movie=args.movie, split_fractions=fractions, split_of=parse_split_of(args.split_of),
         split_chroms=chroms, molecule=molecule)
+    values = {}
+    for name, value in _parse_pairs(args.param, "--param").items():
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise DczooInputError(f"--param {name}={value}: the value must be a number") from None
+    if values:
+        config = apply_overrides(config, values)
+    if args.randomize:
+        config = dataclasses.replace(config, randomize=ParameterRanges.load(args.randomize))
+    return config
 
 
 def run(args):

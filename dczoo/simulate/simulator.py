@@ -44,6 +44,8 @@ class SimulationConfig:
         kinetics: KineticsModel.
         polish_rounds: int, draft polishing rounds after POA.
         max_poa_passes: int, full passes used by the POA.
+        randomize: optional `ParameterRanges`; when set, every ZMW draws these
+            parameters anew (dczoo.simulate.randomization).
     """
 
     n_zmws: int = 100
@@ -60,6 +62,7 @@ class SimulationConfig:
     kinetics: KineticsModel = dataclasses.field(default_factory=KineticsModel)
     polish_rounds: int = 2
     max_poa_passes: int = 5
+    randomize: object = None
 
     @property
     def movie_name(self):
@@ -86,6 +89,7 @@ class SimulationConfig:
         out = dataclasses.asdict(self)
         out["movie"] = self.movie_name
         out["split_fractions"] = list(self.split_fractions)
+        out["randomize"] = None if self.randomize is None else self.randomize.to_dict()
         return out
 
 
@@ -112,7 +116,10 @@ def load_reference(config):
     contigs = make_contigs({k: v.size for k, v in sequences.items()}, config.split_fractions,
                            config.split_of, config.split_chroms)
     longest = max((c.length for c in contigs), default=0)
-    needed = max(config.molecule.min_insert, int(config.molecule.insert_mean))
+    insert_mean = config.molecule.insert_mean
+    if config.randomize is not None:
+        insert_mean = config.randomize.upper("molecule.insert_mean", insert_mean)
+    needed = max(config.molecule.min_insert, int(insert_mean))
     if longest < needed:
         raise DczooInputError(
             f"{source}: the longest contig is {longest} bp (after cutting records into train/eval/test "

@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from dczoo.simulate import draft_consensus, kinetics, molecule, subread_errors
+from dczoo.simulate import draft_consensus, kinetics, molecule, randomization, subread_errors
 from dczoo.simulate.alignment import align_to_draft, cigar_column_counts
 
 MIN_POLISHED_PASSES = 3
@@ -99,6 +99,7 @@ def simulate_zmw(index, hole, config, contigs, sequences):
     Returns:
         SimulatedZmw.
     """
+    config = randomization.zmw_config(config, index)
     rng = np.random.default_rng([int(config.seed), int(index)])
     insert = molecule.sample_insert(contigs, sequences, config.molecule, rng)
     n_full = molecule.sample_full_passes(config.molecule, rng)
