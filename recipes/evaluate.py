@@ -1,18 +1,23 @@
 #!/usr/bin/env python
-"""Evaluate presets (or checkpoints) on the held-out test set and real data.
+"""Evaluate presets (or checkpoints) on the test set, the shift sets and real data.
 
-For every model: window-level exact accuracy and alignment identity on test
-windows; read-level identity to truth, yield at empirical Q20/Q30/Q40 over the
-draft (reads pre-filtered at predicted Q20) and error profiles on the test
-reads, corrected with `dczoo.inference.correct` (the code of `dczoo correct`);
-parameters and windows/s on this CPU; identity before/after on the real
-human_1m reads. Writes results.json, results.md and a yield-vs-runtime plot.
+For every model and every set: the reads corrected by `dczoo.inference.correct`
+(the code of `dczoo correct`, `min_quality=0`), each aligned to its truth;
+mean identity, yield at empirical Q20/Q30/Q40 (reads pre-filtered at predicted
+Q20, as DeepConsensus reports it), errors per kb of truth by class, per-base
+predicted vs empirical quality (calibration), and 95% bootstrap intervals over
+reads, paired with the draft, of the yield ratio and of the change in errors
+per kb. On the test windows: window exact accuracy and identity; windows/s on
+this CPU. On the real human_1m reads: the same, and a table per read. The draft
+(CCS) is a row of every table. Writes results.json, results.md, the
+yield-vs-speed and calibration plots; corrected reads are kept under
+out/reads/ so a rerun with one model more only corrects that model.
 
 Example:
     KERAS_BACKEND=tensorflow python recipes/evaluate.py \
-        --model teacher_6layer --model student_4layer=runs/student4/best \
+        --model teacher_v1=teacher_6layer --model teacher_6layer=runs/teacher/calibrated \
         --test-sim runs/data/sim_test --test-windows runs/data/windows_test \
-        --out docs/results
+        --shift-dir runs/data/shift --teacher teacher_6layer --out docs/results/teacher
 """
 
 import argparse
@@ -35,8 +40,14 @@ def parse_args(argv=None):
                         help="NAME=HANDLE or HANDLE (preset name, folder, hf://); repeatable")
     parser.add_argument("--test-sim", required=True, help="simulated test BAM folder")
     parser.add_argument("--test-windows", required=True, help="preprocessed test windows folder")
+    parser.add_argument("--shift-dir", default="",
+                        help="folder of shift sets (make_data.py shift): each <name>/sim is evaluated")
     parser.add_argument("--real", default=HUMAN_1M, help="real BAM folder with truth ('' to skip)")
+    parser.add_argument("--teacher", default="teacher_6layer",
+                        help="the model whose must-hold checks the report computes")
     parser.add_argument("--window-sample", type=int, default=3000)
+    parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap replicates")
+    parser.add_argument("--no-speed", action="store_true", help="skip the windows/s measurement")
     parser.add_argument("--out", required=True)
     return parser.parse_args(argv)
 
@@ -45,31 +56,33 @@ def _named(spec):
     return spec.split("=", 1) if "=" in spec else (os.path.basename(spec.rstrip("/")), spec)
 
 
+def evaluation_sets(args):
+    """dict set name -> {"folder", "description"} in report order."""
+    sets = {"test": {"folder": args.test_sim, "description": "own test set (default error model)"}}
+    if args.shift_dir:
+        for name in sorted(os.listdir(args.shift_dir)):
+            folder = os.path.join(args.shift_dir, name, "sim")
+            if not os.path.isfile(os.path.join(folder, "ccs.bam")):
+                continue
+            description = name
+            spec = os.path.join(args.shift_dir, name, "shift.json")
+            if os.path.isfile(spec):
+                with open(spec) as handle:
+                    description = json.load(handle).get("description", name)
+            sets[f"shift_{name}"] = {"folder": folder, "description": description}
+    if args.real:
+        sets["human_1m"] = {"folder": args.real, "description": "real human_1m reads (10 ZMWs)"}
+    return sets
+
+
 def draft_reads(folder):
-    """name -> (sequence, qualities) of the drafts in folder/ccs.bam."""
+    """[(name, sequence, qualities)] and name -> {"np": n} of folder/ccs.bam."""
+    reads, extra = [], {}
     with pysam.AlignmentFile(os.path.join(folder, "ccs.bam"), "rb", check_sq=False) as bam:
-        return {r.query_name: (r.query_sequence, np.asarray(r.query_qualities))
-                for r in bam}
-
-
-def read_metrics(reads, truth):
-    """Identity, yield and error profile of (name, sequence, qualities) reads."""
-    from dczoo.analysis import error_profile, identity_to_truth
-    from dczoo.inference.read_filter import read_quality
-    from dczoo.losses import read_yield
-
-    names = [name for name, _, _ in reads if name in truth]
-    by_name = {name: (seq, qual) for name, seq, qual in reads}
-    identities = np.array([identity_to_truth(by_name[n][0], truth[n]) for n in names])
-    lengths = np.array([len(by_name[n][0]) for n in names])
-    predicted = np.array([read_quality(by_name[n][1]) for n in names])
-    profile = error_profile([by_name[n][0] for n in names], [truth[n] for n in names])
-    return {
-        "reads": len(names),
-        "mean_identity": float(identities.mean()) if len(names) else float("nan"),
-        "yield": read_yield(identities, lengths, predicted_qualities=predicted),
-        "errors_per_read": profile["mean_per_read"],
-    }
+        for r in bam:
+            reads.append((r.query_name, r.query_sequence, np.asarray(r.query_qualities)))
+            extra[r.query_name] = {"np": int(r.get_tag("np")) if r.has_tag("np") else None}
+    return reads, extra
 
 
 def window_metrics(model, windows, labels, batch_size=256):
@@ -85,10 +98,13 @@ def window_metrics(model, windows, labels, batch_size=256):
 
 
 def draft_window_metrics(windows, labels):
-    from dczoo.losses import alignment_identity, window_exact_matches
     from keras import ops
 
-    draft = windows[:, 80].astype(int)
+    from dczoo.constants import row_slices
+    from dczoo.losses import alignment_identity, window_exact_matches
+
+    start, _ = row_slices()["ccs"]
+    draft = windows[:, start].astype(int)
     onehot = np.eye(5, dtype=np.float32)[draft]
     return {
         "exact_accuracy": float(ops.convert_to_numpy(window_exact_matches(labels, onehot)).mean()),
@@ -133,51 +149,89 @@ def load_test_windows(folder, sample, seed=0):
     return windows[np.sort(pick)], labels[np.sort(pick)]
 
 
-def evaluate_model(name, handle, args, test_windows, test_labels, truths):
-    from dczoo.inference import correct
-    from dczoo.inference.model_loading import load_corrector
+def _write_fastq(path, reads):
+    with open(path + ".tmp", "w") as handle:
+        for name, sequence, qualities in reads:
+            handle.write(f"@{name}\n{sequence}\n+\n{''.join(chr(int(q) + 33) for q in qualities)}\n")
+    os.replace(path + ".tmp", path)
 
-    model, _ = load_corrector(handle)
-    result = {"handle": handle, "parameters": int(model.count_params()),
-              "num_layers": int(model.num_layers)}
-    result["window"] = window_metrics(model, test_windows, test_labels)
-    sets = {"test": args.test_sim}
-    if args.real:
-        sets["human_1m"] = args.real
-    for set_name, folder in sets.items():
-        start = time.time()
-        reads = correct(os.path.join(folder, "subreads_to_ccs.bam"),
-                        os.path.join(folder, "ccs.bam"), model=model, min_quality=0)
-        seconds = time.time() - start
-        triples = [(r.name, r.sequence, r.qualities) for r in reads]
-        result[set_name] = dict(read_metrics(triples, truths[set_name]),
-                                correct_seconds=seconds)
-    print(f"[evaluate] {name}: {json.dumps(result)[:400]}", flush=True)
-    return result, model
+
+def _read_fastq(path):
+    with pysam.FastxFile(path) as handle:
+        return [(r.name, r.sequence, np.frombuffer(r.quality.encode(), np.uint8).astype(np.int64) - 33)
+                for r in handle]
+
+
+def corrected_reads(model, handle, set_name, folder, cache_dir):
+    """The set's reads corrected by `model`, from the cache when it holds them."""
+    from dczoo.inference import correct
+
+    os.makedirs(cache_dir, exist_ok=True)
+    fastq = os.path.join(cache_dir, f"{set_name}.fastq")
+    info_path = fastq + ".json"
+    if os.path.isfile(info_path):
+        with open(info_path) as stream:
+            info = json.load(stream)
+        if info.get("handle") == handle and info.get("folder") == os.path.abspath(folder):
+            return _read_fastq(fastq), info["seconds"]
+    start = time.time()
+    reads = correct(os.path.join(folder, "subreads_to_ccs.bam"), os.path.join(folder, "ccs.bam"),
+                    model=model, min_quality=0)
+    seconds = time.time() - start
+    triples = [(r.name, r.sequence, np.asarray(r.qualities)) for r in reads]
+    _write_fastq(fastq, triples)
+    with open(info_path, "w") as stream:
+        json.dump({"handle": handle, "folder": os.path.abspath(folder), "seconds": seconds}, stream)
+    return triples, seconds
 
 
 def main(argv=None):
+    from read_metrics import bootstrap, measure_reads, per_read_changes, summarize
+
     from dczoo.analysis import load_truth
 
     args = parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    truths = {"test": load_truth(os.path.join(args.test_sim, "truth_to_ccs.bam"))}
-    if args.real:
-        truths["human_1m"] = load_truth(os.path.join(args.real, "truth_to_ccs.bam"))
+    sets = evaluation_sets(args)
+    truths, drafts = {}, {}
+    results = {"sets": {k: v["description"] for k, v in sets.items()}, "draft": {}}
+    for set_name, spec in sets.items():
+        truths[set_name] = load_truth(os.path.join(spec["folder"], "truth_to_ccs.bam"))
+        reads, extra = draft_reads(spec["folder"])
+        rows, counts = measure_reads(reads, truths[set_name], extra)
+        drafts[set_name] = rows
+        results["draft"][set_name] = summarize(rows, counts)
+        print(f"[evaluate] draft {set_name}: {results['draft'][set_name]['reads']} reads, "
+              f"Q30 yield {results['draft'][set_name]['yield']['30']:,}", flush=True)
     test_windows, test_labels = load_test_windows(args.test_windows, args.window_sample)
-    results = {"draft": {"window": draft_window_metrics(test_windows, test_labels)}}
-    for set_name, folder in (("test", args.test_sim), ("human_1m", args.real)):
-        if folder:
-            drafts = draft_reads(folder)
-            results["draft"][set_name] = read_metrics(
-                [(n, s, q) for n, (s, q) in drafts.items()], truths[set_name])
+    results["draft"]["window"] = draft_window_metrics(test_windows, test_labels)
     models = {}
+    from dczoo.inference.model_loading import load_corrector
+
     for spec in args.model:
         name, handle = _named(spec)
-        results[name], models[name] = evaluate_model(name, handle, args, test_windows,
-                                                     test_labels, truths)
-    for name, speed in windows_per_second(models, test_windows).items():
-        results[name]["windows_per_second"] = speed
+        model, _ = load_corrector(handle)
+        models[name] = model
+        entry = {"handle": handle, "parameters": int(model.count_params()),
+                 "num_layers": int(model.num_layers), "quality_calibration": model.quality_calibration,
+                 "window": window_metrics(model, test_windows, test_labels)}
+        for set_name, set_spec in sets.items():
+            reads, seconds = corrected_reads(model, handle, set_name, set_spec["folder"],
+                                             os.path.join(args.out, "reads", name))
+            extra = {r["name"]: {"np": r.get("np")} for r in drafts[set_name]}
+            rows, counts = measure_reads(reads, truths[set_name], extra)
+            entry[set_name] = dict(summarize(rows, counts), correct_seconds=seconds,
+                                   bootstrap=bootstrap(rows, drafts[set_name], args.bootstrap))
+            if set_name == "human_1m":
+                entry[set_name]["per_read"] = per_read_changes(rows, drafts[set_name])
+            print(f"[evaluate] {name} {set_name}: Q30 {entry[set_name]['yield']['30']:,} "
+                  f"(draft {results['draft'][set_name]['yield']['30']:,}), deletions/kb "
+                  f"{entry[set_name]['per_kb']['deletions']:.3f} "
+                  f"(draft {results['draft'][set_name]['per_kb']['deletions']:.3f})", flush=True)
+        results[name] = entry
+    if not args.no_speed:
+        for name, speed in windows_per_second(models, test_windows).items():
+            results[name]["windows_per_second"] = speed
     with open(os.path.join(args.out, "results.json"), "w") as handle:
         json.dump(results, handle, indent=1, default=str)
     from report import write_report

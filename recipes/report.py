@@ -1,9 +1,10 @@
-"""Markdown tables and figures from evaluate.py's results."""
+"""Markdown tables, must-hold checks and figures from evaluate.py's results."""
 
 import json
 import os
 
 QUALITIES = ("20", "30", "40")
+SET_ORDER_FIRST = "test"
 
 
 def _yield(entry, set_name, quality):
@@ -16,13 +17,31 @@ def _gain(results, name, quality="30"):
     return _yield(results[name], "test", quality) - _yield(results["draft"], "test", quality)
 
 
+def _models(results):
+    return [k for k in results if k not in ("draft", "sets")]
+
+
+def _sets(results):
+    return list(results.get("sets") or {"test": "test"})
+
+
+def _ratio(results, name, set_name, quality="30"):
+    base = _yield(results["draft"], set_name, quality)
+    return _yield(results[name], set_name, quality) / base if base else float("nan")
+
+
+def _interval(entry, set_name, key):
+    values = entry.get(set_name, {}).get("bootstrap", {}).get(key)
+    return f" [{values[0]:.2f}, {values[1]:.2f}]" if values else ""
+
+
 def must_hold_lines(results, teacher="teacher_6layer", control_suffix="_nodistill"):
-    """The recipes issue's checks, computed from the results (markdown lines).
+    """The students' checks, computed from the results (markdown lines).
 
     Distilled students are the models `student_<n>layer`; their non-distilled
     twins are named `student_<n>layer_nodistill`.
     """
-    lines = ["", "## Checks", "", "| check | measured | holds |", "|---|---|---|"]
+    lines = ["", "## Checks: students", "", "| check | measured | holds |", "|---|---|---|"]
     if teacher in results:
         gain = _gain(results, teacher)
         lines.append(f"| {teacher} improves Q30 yield over the draft | {gain:+,} bases "
@@ -43,51 +62,163 @@ def must_hold_lines(results, teacher="teacher_6layer", control_suffix="_nodistil
     return lines
 
 
-def write_report(results, args):
-    """Writes results.md (and yield_vs_speed.png when matplotlib is present)."""
-    models = [k for k in results if k != "draft"]
+def teacher_check_rows(results, teacher):
+    """The teacher issue's five checks as (check, measured, holds) tuples."""
+    rows = []
+    entry = results.get(teacher)
+    if entry is None:
+        return rows
     draft = results["draft"]
-    lines = ["# Evaluation results", "",
-             "Reproduce: `python recipes/evaluate.py " + " ".join(
-                 f"--model {m}={results[m]['handle']}" for m in models)
-             + f" --test-sim {args.test_sim} --test-windows {args.test_windows}"
-             + (f" --window-sample {args.window_sample}" if getattr(args, "window_sample", None) else "")
-             + f" --out {args.out}`",
-             "", "## Held-out simulated test set", "",
-             "| model | layers | parameters | windows/s | window exact acc. | window identity "
-             "| read identity | yield Q20 | Q30 | Q40 | Q30 over draft |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    base30 = _yield(draft, "test", "30")
-    lines.append(
-        f"| draft (CCS) | - | - | - | {draft['window']['exact_accuracy']:.4f} | "
-        f"{draft['window']['alignment_identity']:.5f} | {draft['test']['mean_identity']:.5f} | "
-        + " | ".join(str(_yield(draft, "test", q)) for q in QUALITIES) + " | 1.00x |")
-    for m in models:
-        r = results[m]
-        over = _yield(r, "test", "30") / base30 if base30 else float("nan")
-        lines.append(
-            f"| {m} | {r['num_layers']} | {r['parameters']:,} | {r['windows_per_second']:.0f} | "
-            f"{r['window']['exact_accuracy']:.4f} | {r['window']['alignment_identity']:.5f} | "
-            f"{r['test']['mean_identity']:.5f} | "
-            + " | ".join(str(_yield(r, "test", q)) for q in QUALITIES) + f" | {over:.2f}x |")
-    lines += ["", "## Errors per read on the test set (bases)", "",
-              "| model | mismatches | HP insertions | non-HP insertions | HP deletions | "
-              "non-HP deletions |", "|---|---|---|---|---|---|"]
-    for m in ["draft"] + models:
-        e = results[m]["test"]["errors_per_read"]
-        lines.append(f"| {m} | {e['mismatches']:.2f} | {e['hp_insertions']:.2f} | "
-                     f"{e['nonhp_insertions']:.2f} | {e['hp_deletions']:.2f} | "
-                     f"{e['nonhp_deletions']:.2f} |")
-    if "human_1m" in draft:
-        lines += ["", "## Real reads (human_1m, 10 ZMWs)", "",
-                  "| model | mean identity to truth | draft | change |", "|---|---|---|---|"]
+    if "test" in entry:
+        ratio = _ratio(results, teacher, "test")
+        low = entry["test"].get("bootstrap", {}).get("yield_ratio_q30", [float("nan")])[0]
+        rows.append((f"own test set ({entry['test']['reads']} reads): Q30 yield >= 1.7x the draft, "
+                     "interval above 1.5", f"{ratio:.2f}x{_interval(entry, 'test', 'yield_ratio_q30')}",
+                     ratio >= 1.7 and low > 1.5))
+    for set_name in [s for s in _sets(results) if s.startswith("shift_") and s in entry]:
+        ratio = _ratio(results, teacher, set_name)
+        ours, base = entry[set_name]["per_kb"]["deletions"], draft[set_name]["per_kb"]["deletions"]
+        rows.append((f"{set_name}: Q30 yield >= 1.2x the draft, deletions/kb not above the draft's",
+                     f"{ratio:.2f}x{_interval(entry, set_name, 'yield_ratio_q30')}; deletions/kb "
+                     f"{ours:.3f} vs {base:.3f}", ratio >= 1.2 and ours <= base))
+    if "human_1m" in entry:
+        per_read = entry["human_1m"].get("per_read", [])
+        good = [r for r in per_read if r["draft_q"] >= 20]
+        worst = max((r["change_per_10kb"] for r in good), default=0.0)
+        ours, base = entry["human_1m"]["per_kb"]["deletions"], draft["human_1m"]["per_kb"]["deletions"]
+        rows.append(("human_1m: no read with a >= Q20 draft loses more than 1 error per 10 kb",
+                     f"{len(good)} such reads; worst change {worst:+.2f} errors per 10 kb", worst <= 1.0))
+        rows.append(("human_1m: deletions per kb not above the draft's", f"{ours:.3f} vs {base:.3f}",
+                     ours <= base))
+    calibration = entry.get("quality_calibration")
+    for set_name in _sets(results):
+        if set_name == "human_1m" or set_name not in entry or "calibration" not in entry[set_name]:
+            continue
+        limit = 2.0 if set_name == "test" else 3.0
+        deviation = entry[set_name]["calibration"]["max_deviation_q40"]
+        rows.append((f"{set_name}: per-base predicted vs empirical Q within {limit:g} up to Q40"
+                     + ("" if calibration else " (the model has no calibration)"),
+                     f"max {deviation:.2f}", deviation <= limit and bool(calibration)))
+    return rows
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def write_report(results, args):
+    """Writes results.md (and the figures when matplotlib is present)."""
+    models = _models(results)
+    draft = results["draft"]
+    sets = _sets(results)
+    command = ("python recipes/evaluate.py " + " ".join(f"--model {m}={results[m]['handle']}" for m in models)
+               + f" --test-sim {args.test_sim} --test-windows {args.test_windows}"
+               + (f" --shift-dir {args.shift_dir}" if getattr(args, "shift_dir", "") else "")
+               + (f" --teacher {args.teacher}" if getattr(args, "teacher", None) else "")
+               + (f" --window-sample {args.window_sample}" if getattr(args, "window_sample", None) else "")
+               + f" --out {args.out}")
+    lines = ["# Evaluation results", "", f"Reproduce: `{command}`", ""]
+    lines += ["Yield = bases of reads with predicted Q >= 20 whose identity to the truth reaches the empirical "
+              "quality; intervals are 95% paired bootstrap intervals over reads; errors are bases per kb of "
+              "truth; calibration = the largest |empirical - predicted| per-base Q over bins predicting <= Q40.",
+              ""]
+    lines += ["## Sets", ""] + _table(["set", "what", "reads"], [
+        (s, results["sets"].get(s, s) if "sets" in results else s, draft.get(s, {}).get("reads", "-"))
+        for s in sets])
+    if "test" in draft:
+        lines += ["", "## Own test set", ""]
+        rows = []
+        base30 = _yield(draft, "test", "30")
+        window = draft.get("window", {})
+        rows.append(["draft (CCS)", "-", "-", "-", f"{window.get('exact_accuracy', float('nan')):.4f}",
+                     f"{draft['test']['mean_identity']:.5f}"]
+                    + [f"{_yield(draft, 'test', q):,}" for q in QUALITIES] + ["1.00x"]
+                    + [f"{draft['test']['per_kb'][k]:.3f}" for k in ("deletions", "insertions", "mismatches")]
+                    + [_calibration_cell(draft, "test")])
         for m in models:
-            after = results[m]["human_1m"]["mean_identity"]
-            before = draft["human_1m"]["mean_identity"]
-            lines.append(f"| {m} | {after:.5f} | {before:.5f} | {after - before:+.5f} |")
-    lines += must_hold_lines(results)
+            r = results[m]
+            if "test" not in r:
+                continue
+            over = _yield(r, "test", "30") / base30 if base30 else float("nan")
+            rows.append([m, r.get("num_layers", "-"), f"{r.get('parameters', 0):,}",
+                         f"{r['windows_per_second']:.0f}" if "windows_per_second" in r else "-",
+                         f"{r['window']['exact_accuracy']:.4f}", f"{r['test']['mean_identity']:.5f}"]
+                        + [f"{_yield(r, 'test', q):,}" for q in QUALITIES]
+                        + [f"{over:.2f}x{_interval(r, 'test', 'yield_ratio_q30')}"]
+                        + [f"{r['test']['per_kb'][k]:.3f}" for k in ("deletions", "insertions", "mismatches")]
+                        + [_calibration_cell(r, "test")])
+        lines += _table(["model", "layers", "parameters", "windows/s", "window exact acc.", "read identity",
+                         "yield Q20", "Q30", "Q40", "Q30 over draft", "del/kb", "ins/kb", "mism/kb",
+                         "calibration"], rows)
+    other = [s for s in sets if s != "test"]
+    if other:
+        lines += ["", "## Shift sets and real reads", ""]
+        rows = []
+        for s in other:
+            d = draft[s]
+            rows.append([s, "draft (CCS)", f"{d['mean_identity']:.5f}", f"{_yield(draft, s, '20'):,}",
+                         f"{_yield(draft, s, '30'):,}", "1.00x", f"{d['per_kb']['deletions']:.3f}", "",
+                         f"{d['per_kb']['insertions']:.3f}", f"{d['per_kb']['mismatches']:.3f}",
+                         _calibration_cell(draft, s)])
+            for m in models:
+                r = results[m].get(s)
+                if r is None:
+                    continue
+                rows.append([s, m, f"{r['mean_identity']:.5f}", f"{_yield(results[m], s, '20'):,}",
+                             f"{_yield(results[m], s, '30'):,}",
+                             f"{_ratio(results, m, s):.2f}x{_interval(results[m], s, 'yield_ratio_q30')}",
+                             f"{r['per_kb']['deletions']:.3f}",
+                             _interval(results[m], s, "deletions_per_kb_change").strip(),
+                             f"{r['per_kb']['insertions']:.3f}", f"{r['per_kb']['mismatches']:.3f}",
+                             _calibration_cell(results[m], s)])
+        lines += _table(["set", "model", "mean identity", "yield Q20", "Q30", "Q30 over draft", "del/kb",
+                         "del/kb change", "ins/kb", "mism/kb", "calibration"], rows)
+    if "test" in draft:
+        lines += ["", "## Error classes on the own test set (bases per kb of truth)", ""]
+        keys = ("mismatches", "hp_insertions", "nonhp_insertions", "hp_deletions", "nonhp_deletions")
+        lines += _table(["model"] + list(keys), [
+            [m] + [f"{(results[m] if m != 'draft' else draft)['test']['per_kb'][k]:.3f}" for k in keys]
+            for m in ["draft"] + [m for m in models if "test" in results[m]]])
+    for m in models:
+        per_read = results[m].get("human_1m", {}).get("per_read")
+        if not per_read:
+            continue
+        lines += ["", f"## human_1m per read: {m}", ""]
+        lines += _table(["read", "np", "truth kb", "draft Q", "Q", "draft errors/10 kb", "errors/10 kb",
+                         "change/10 kb", "deletions draft -> model", "insertions draft -> model"], [
+            [r["name"].split("/")[1], r["np"], f"{r['truth_length'] / 1000:.1f}", f"{r['draft_q']:.1f}",
+             f"{r['q']:.1f}", f"{r['draft_errors_per_10kb']:.1f}", f"{r['errors_per_10kb']:.1f}",
+             f"{r['change_per_10kb']:+.1f}", f"{r['draft_deletions']} -> {r['deletions']}",
+             f"{r['draft_insertions']} -> {r['insertions']}"] for r in per_read])
+    teacher = getattr(args, "teacher", None) or "teacher_6layer"
+    for m in models:
+        table = results[m].get("test", {}).get("calibration", {}).get("table")
+        if not table:
+            continue
+        lines += ["", f"## Per-base calibration on the own test set: {m}", ""]
+        lines += _table(["predicted Q bin", "bases", "errors", "predicted", "empirical"], [
+            [f"{row['low']}-{row['high']}", f"{row['bases']:,}", f"{row['errors']:,}", f"{row['predicted']:.1f}",
+             ("> " if row["bound"] else "") + f"{row['empirical']:.1f}"] for row in table])
+    checks = teacher_check_rows(results, teacher)
+    if checks:
+        lines += ["", f"## Checks: {teacher}", ""]
+        lines += _table(["check", "measured", "holds"],
+                        [(c, m, "holds" if ok else "does not hold") for c, m, ok in checks])
+    if any(m.startswith("student_") for m in models):
+        lines += must_hold_lines(results, teacher=teacher)
     with open(os.path.join(args.out, "results.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
+    _figures(results, args.out, teacher)
+
+
+def _calibration_cell(entry, set_name):
+    value = entry.get(set_name, {}).get("calibration", {}).get("max_deviation_q40")
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _figures(results, out, teacher):
     try:
         import matplotlib
 
@@ -95,22 +226,46 @@ def write_report(results, args):
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for k, m in enumerate(sorted(models, key=lambda name: results[name]["windows_per_second"])):
-        r = results[m]
-        over = _yield(r, "test", "30") / base30 if base30 else float("nan")
-        control = m.endswith("_nodistill")
-        ax.scatter(r["windows_per_second"], over, marker="x" if control else "o",
-                   color="gray" if control else "C0")
-        # Alternate label offsets so presets with equal yield stay readable.
-        ax.annotate(m, (r["windows_per_second"], over), textcoords="offset points",
-                    xytext=(4, 8 if k % 2 else -12), fontsize=8)
-    ax.set_xlabel("model windows/s on this CPU (TensorFlow, batch 256)")
-    ax.set_ylabel("yield at empirical Q30 over draft")
-    ax.set_title("yield vs speed (o: shipped presets, x: not distilled)")
-    ax.margins(x=0.25, y=0.15)
-    fig.tight_layout()
-    fig.savefig(os.path.join(args.out, "yield_vs_speed.png"), dpi=120)
+    models = [m for m in _models(results) if "windows_per_second" in results[m] and "test" in results[m]]
+    base30 = _yield(results["draft"], "test", "30")
+    if models and base30:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for k, m in enumerate(sorted(models, key=lambda name: results[name]["windows_per_second"])):
+            r = results[m]
+            over = _yield(r, "test", "30") / base30
+            interval = r["test"].get("bootstrap", {}).get("yield_ratio_q30")
+            control = m.endswith("_nodistill")
+            err = [[over - interval[0]], [interval[1] - over]] if interval else None
+            ax.errorbar(r["windows_per_second"], over, yerr=err, fmt="x" if control else "o",
+                        color="gray" if control else "C0", capsize=3)
+            ax.annotate(m, (r["windows_per_second"], over), textcoords="offset points",
+                        xytext=(4, 8 if k % 2 else -12), fontsize=8)
+        ax.set_xlabel("model windows/s on this CPU (TensorFlow, batch 256)")
+        ax.set_ylabel("yield at empirical Q30 over draft (95% interval)")
+        ax.set_title("yield vs speed (o: shipped presets, x: not distilled)")
+        ax.margins(x=0.25, y=0.15)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "yield_vs_speed.png"), dpi=120)
+        plt.close(fig)
+    entry = results.get(teacher)
+    if entry:
+        fig, ax = plt.subplots(figsize=(6, 5))
+        for set_name in _sets(results):
+            table = entry.get(set_name, {}).get("calibration", {}).get("table")
+            if not table:
+                continue
+            ax.plot([r["predicted"] for r in table], [r["empirical"] for r in table], marker="o",
+                    markersize=3, label=set_name)
+        ax.plot([0, 60], [0, 60], color="black", linewidth=0.8, linestyle="--", label="calibrated")
+        ax.set_xlabel("predicted base quality (bin mean)")
+        ax.set_ylabel("empirical base quality")
+        ax.set_title(f"per-base calibration: {teacher}")
+        ax.set_xlim(0, 60)
+        ax.set_ylim(0, 60)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "calibration.png"), dpi=120)
+        plt.close(fig)
 
 
 if __name__ == "__main__":
@@ -118,6 +273,7 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description="Rewrite results.md from results.json")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--teacher", default="teacher_6layer")
     parsed = parser.parse_args()
     with open(os.path.join(parsed.out, "results.json")) as f:
         data = json.load(f)

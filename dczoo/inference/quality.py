@@ -17,25 +17,53 @@ from dczoo.errors import DczooInputError
 
 @dataclasses.dataclass(frozen=True)
 class QualityCalibration:
-    """A linear calibration of phred qualities: `q' = weight * q + bias`.
+    """A calibration of phred qualities, linear or piecewise linear.
 
-    With `threshold == 0` every quality is mapped; otherwise only qualities
-    above `threshold` are, and the others are kept.
+    The linear form is DeepConsensus's `"threshold,w,b"`: `q' = w * q + b`;
+    with `threshold == 0` every quality is mapped, otherwise only qualities
+    above `threshold` are. The piecewise-linear form `"knots:x1:y1,x2:y2,..."`
+    (dczoo's; what `dczoo.analysis.fit_quality_calibration` fits) maps `q` by
+    linear interpolation between the knots (increasing x) and is constant
+    beyond the first and the last knot.
 
     Attributes:
         threshold: float.
         weight: float.
         bias: float.
+        knots: tuple of (x, y) pairs, or None for the linear form.
 
     Example:
     >>> cal = QualityCalibration.parse("0,1.197654,-0.99781")
     >>> float(cal.apply(np.array([30.0], np.float32))[0])  # doctest: +ELLIPSIS
     34.93...
+    >>> cal = QualityCalibration.parse("knots:0:0,20:18,40:34")
+    >>> [float(q) for q in cal.apply(np.array([10.0, 30.0, 50.0], np.float32))]
+    [9.0, 26.0, 34.0]
     """
 
-    threshold: float
-    weight: float
-    bias: float
+    threshold: float = 0.0
+    weight: float = 1.0
+    bias: float = 0.0
+    knots: tuple = None
+
+    @classmethod
+    def from_knots(cls, xs, ys):
+        """A piecewise-linear calibration through the points (xs, ys).
+
+        Args:
+            xs: increasing predicted qualities (at least 2).
+            ys: calibrated qualities, same length.
+
+        Returns:
+            `QualityCalibration`.
+        """
+        xs = [float(x) for x in xs]
+        ys = [float(y) for y in ys]
+        if len(xs) < 2 or len(xs) != len(ys) or any(b <= a for a, b in zip(xs, xs[1:])) \
+                or not all(np.isfinite(xs + ys)):
+            raise DczooInputError(
+                f"calibration knots {list(zip(xs, ys))}: need 2 or more finite points with increasing x")
+        return cls(knots=tuple(zip(xs, ys)))
 
     @classmethod
     def parse(cls, text, source="calibration"):
@@ -53,6 +81,19 @@ class QualityCalibration:
         text = str(text).strip()
         if text in ("", "skip", "none", "None"):
             return None
+        if text.startswith("knots:"):
+            try:
+                points = [tuple(float(v) for v in item.split(":")) for item in text[6:].split(",")]
+                if any(len(p) != 2 for p in points):
+                    raise ValueError
+            except ValueError:
+                raise DczooInputError(
+                    f"{source}: {text!r} is not a calibration; expected 'knots:x1:y1,x2:y2,...'"
+                ) from None
+            try:
+                return cls.from_knots([p[0] for p in points], [p[1] for p in points])
+            except DczooInputError as error:
+                raise DczooInputError(f"{source}: {error}") from None
         parts = text.split(",")
         try:
             values = [float(part) for part in parts]
@@ -69,12 +110,19 @@ class QualityCalibration:
     def apply(self, quality):
         """Calibrates a float32 array of qualities (returns a new array)."""
         quality = np.asarray(quality, dtype=np.float32)
+        if self.knots is not None:
+            xs = np.array([k[0] for k in self.knots], np.float64)
+            ys = np.array([k[1] for k in self.knots], np.float64)
+            # constant beyond the outer knots: a fit cannot promise more than it measured
+            return np.interp(quality.astype(np.float64), xs, ys).astype(np.float32)
         mapped = quality * np.float32(self.weight) + np.float32(self.bias)
         if self.threshold == 0:
             return mapped
         return np.where(quality > np.float32(self.threshold), mapped, quality)
 
     def __str__(self):
+        if self.knots is not None:
+            return "knots:" + ",".join(f"{x:g}:{y:.4g}" for x, y in self.knots)
         return f"{self.threshold:g},{self.weight:g},{self.bias:g}"
 
 

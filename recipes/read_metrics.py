@@ -1,0 +1,162 @@
+"""Read-level measurements of evaluate.py: per read, per set, bootstrap intervals.
+
+Each read is aligned once to its truth (`dczoo.analysis.read_errors`) for its
+identity and error classes, and once more base by base for the calibration
+counts. A set's summary adds them up; `bootstrap` resamples reads (the same
+reads for the model and the draft, so a ratio's interval is paired).
+"""
+
+import numpy as np
+
+QUALITIES = (20, 30, 40)
+ERROR_KEYS = ("mismatches", "insertions", "deletions", "hp_insertions", "nonhp_insertions",
+              "hp_deletions", "nonhp_deletions")
+
+
+def measure_reads(reads, truths, extra=None):
+    """Per-read measurements and the set's base-quality counts.
+
+    Args:
+        reads: iterable of (name, sequence, qualities).
+        truths: dict name -> true sequence (reads without truth are skipped).
+        extra: optional dict name -> dict merged into each read's row (e.g. np).
+
+    Returns:
+        (rows, counts): list of dicts (`name`, `length`, `truth_length`,
+        `identity`, `predicted_q`, error counts) and a
+        `dczoo.analysis.calibration.QualityCounts`.
+    """
+    from dczoo.analysis import read_errors
+    from dczoo.analysis.calibration import QualityCounts
+    from dczoo.inference.read_filter import read_quality
+
+    counts = QualityCounts()
+    rows = []
+    for name, sequence, qualities in reads:
+        if name not in truths:
+            continue
+        truth = truths[name]
+        errors = read_errors(sequence, truth)
+        wrong = errors["mismatches"] + errors["insertions"] + errors["deletions"]
+        matches = len(truth) - errors["mismatches"] - errors["deletions"]
+        columns = matches + wrong
+        qualities = np.asarray(qualities)
+        row = {"name": name, "length": len(sequence), "truth_length": len(truth),
+               "identity": 1.0 if columns == 0 else matches / columns,
+               "predicted_q": float(read_quality(qualities)) if len(qualities) else 0.0}
+        row.update({k: int(errors[k]) for k in ERROR_KEYS})
+        row.update((extra or {}).get(name, {}))
+        rows.append(row)
+        counts.add_read(sequence, qualities, truth)
+    return rows, counts
+
+
+def _arrays(rows, names):
+    by_name = {r["name"]: r for r in rows}
+    present = [n for n in names if n in by_name]
+    get = lambda key: np.array([by_name[n][key] for n in present], np.float64)  # noqa: E731
+    return present, get
+
+
+def yield_bases(identity, length, predicted_q, quality, weights=None, min_predicted=20.0):
+    """Bases of reads with predicted Q >= 20 and identity at empirical Q `quality`."""
+    threshold = 1 - 10 ** (-quality / 10)
+    passed = (predicted_q >= min_predicted) & (identity >= threshold - 1e-12)
+    values = length * passed
+    return values.sum() if weights is None else weights @ values
+
+
+def summarize(rows, counts=None):
+    """The set's totals: identity, yield, errors per kb of truth, calibration.
+
+    Args:
+        rows: `measure_reads` rows.
+        counts: optional `QualityCounts` of the same reads.
+
+    Returns:
+        dict.
+    """
+    if not rows:
+        return {"reads": 0}
+    identity = np.array([r["identity"] for r in rows])
+    length = np.array([r["length"] for r in rows], np.float64)
+    predicted = np.array([r["predicted_q"] for r in rows])
+    truth_kb = sum(r["truth_length"] for r in rows) / 1000
+    out = {
+        "reads": len(rows),
+        "mean_identity": float(identity.mean()),
+        "yield": {str(q): int(yield_bases(identity, length, predicted, q)) for q in QUALITIES},
+        "per_kb": {k: sum(r[k] for r in rows) / truth_kb for k in ERROR_KEYS},
+        "truth_kb": truth_kb,
+        "mean_predicted_q": float(predicted.mean()),
+    }
+    if counts is not None:
+        out["calibration"] = {"table": counts.table(), "max_deviation_q40": counts.max_deviation(40.0),
+                              "counts": counts.to_dict()}
+    return out
+
+
+def bootstrap(model_rows, draft_rows, replicates=2000, seed=0, level=0.95):
+    """Paired bootstrap over reads of the model's gains over the draft.
+
+    Args:
+        model_rows, draft_rows: `measure_reads` rows (matched by name).
+        replicates: int.
+        seed: int.
+        level: float, the interval's coverage.
+
+    Returns:
+        dict: for each quality, `yield_ratio_q<q>` [low, high]; and
+        `deletions_per_kb_change`, `insertions_per_kb_change`,
+        `identity_change` [low, high].
+    """
+    names = [r["name"] for r in model_rows]
+    names, model = _arrays(model_rows, names)
+    _, draft = _arrays(draft_rows, names)
+    if not names:
+        return {}
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(len(names), np.full(len(names), 1 / len(names)), size=replicates).astype(np.float64)
+    tail = (1 - level) / 2
+    interval = lambda values: [float(np.nanquantile(values, tail)), float(np.nanquantile(values, 1 - tail))]  # noqa: E731
+    out = {}
+    for q in QUALITIES:
+        ours = yield_bases(model("identity"), model("length"), model("predicted_q"), q, weights)
+        base = yield_bases(draft("identity"), draft("length"), draft("predicted_q"), q, weights)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"yield_ratio_q{q}"] = interval(np.where(base > 0, ours / base, np.nan))
+    kb = weights @ model("truth_length") / 1000
+    for key in ("deletions", "insertions", "mismatches"):
+        out[f"{key}_per_kb_change"] = interval((weights @ model(key) - weights @ draft(key)) / kb)
+    out["identity_change"] = interval(weights @ (model("identity") - draft("identity")) / len(names))
+    return out
+
+
+def per_read_changes(model_rows, draft_rows):
+    """Per read: draft and model identity, errors per 10 kb of truth and their change.
+
+    Returns:
+        list of dicts sorted by the draft's identity (best first).
+    """
+    draft = {r["name"]: r for r in draft_rows}
+    out = []
+    for r in model_rows:
+        d = draft.get(r["name"])
+        if d is None:
+            continue
+        scale = 1e4 / max(r["truth_length"], 1)
+        errors = lambda row: row["mismatches"] + row["insertions"] + row["deletions"]  # noqa: E731
+        out.append({
+            "name": r["name"], "np": d.get("np"), "truth_length": r["truth_length"],
+            "draft_identity": d["identity"], "identity": r["identity"],
+            "draft_q": _phred(d["identity"]), "q": _phred(r["identity"]),
+            "draft_errors_per_10kb": errors(d) * scale, "errors_per_10kb": errors(r) * scale,
+            "change_per_10kb": (errors(r) - errors(d)) * scale,
+            "draft_deletions": d["deletions"], "deletions": r["deletions"],
+            "draft_insertions": d["insertions"], "insertions": r["insertions"],
+        })
+    return sorted(out, key=lambda row: -row["draft_identity"])
+
+
+def _phred(identity):
+    return float(-10 * np.log10(max(1 - identity, 1e-10)))
