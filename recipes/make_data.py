@@ -106,7 +106,7 @@ def parse_args(argv=None):
     parser.add_argument("--insert-mean", type=int, default=None,
                         help="mean insert (default: train 6000, others the real data's 11500)")
     parser.add_argument("--insert-sd", type=int, default=None,
-                        help="insert sd (default: train 2500, others 2500)")
+                        help="insert sd (default: train 0.42 x the mean up to 2500, others 2500)")
     parser.add_argument("--only", action="append", choices=sorted(SHIFT_SETS),
                         help="shift: make only these sets (repeatable)")
     parser.add_argument("--cpus", type=int, default=2)
@@ -204,7 +204,8 @@ def simulate_and_preprocess(name, fasta, sim, windows, zmws, seed, fractions, ex
 
 def _molecule_flags(args, kind):
     insert_mean = args.insert_mean or (6000 if kind == "train" else REAL_INSERTS["insert_mean"])
-    insert_sd = args.insert_sd or (2500 if kind == "train" else REAL_INSERTS["insert_sd"])
+    insert_sd = args.insert_sd or (min(2500, round(0.42 * insert_mean)) if kind == "train"
+                                   else REAL_INSERTS["insert_sd"])
     flags = ["--insert-mean", str(insert_mean), "--insert-sd", str(insert_sd)]
     if kind != "train":
         flags += ["--low-pass-share", str(REAL_PASSES["low_pass_share"]),

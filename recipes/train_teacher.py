@@ -33,6 +33,12 @@ def train_plain(num_layers, args, role, description):
     keras.utils.set_random_seed(args.seed)
     training.setup_distribution(args)
     corrector = build_corrector(num_layers, args)
+    if getattr(args, "init_from", None):
+        start = DeepConsensusCorrector.from_preset(args.init_from)
+        if start.count_params() != corrector.count_params():
+            raise SystemExit(f"--init-from {args.init_from}: {start.count_params():,} parameters, "
+                             f"the model to train has {corrector.count_params():,}")
+        corrector.set_weights(start.get_weights())
     corrector.compile(optimizer=training.make_optimizer(args), loss=AlignmentLoss(),
                       metrics=[WindowAccuracy()])
     metadata = {"description": description, "role": role,
@@ -40,12 +46,15 @@ def train_plain(num_layers, args, role, description):
                              "steps": args.steps, "batch_size": args.batch_size,
                              "optimizer": args.optimizer, "learning_rate": args.learning_rate,
                              "data": args.data, "dtype_policy": args.dtype_policy,
+                             "init_from": getattr(args, "init_from", None),
+                             "max_minutes": args.max_minutes, "hardware": training.hardware(),
                              "backend": keras.config.backend()}}
     return training.fit(corrector, corrector, args, metadata)
 
 
 def main(argv=None):
     parser = training.build_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("--init-from", help="start from this preset's weights (same architecture)")
     args = parser.parse_args(argv)
     result = train_plain(6, args, "teacher",
                          "6-layer DeepConsensus teacher trained on simulated data.")

@@ -56,6 +56,33 @@ def add_training_arguments(parser):
     return parser
 
 
+def hardware():
+    """What the run trains on, e.g. "x86_64, 2 CPUs" or "NVIDIA H100 80GB HBM3 (gpu), 16 CPUs"."""
+    import platform
+
+    devices = []
+    try:
+        backend = keras.config.backend()
+        if backend == "jax":
+            import jax
+
+            devices = [d.device_kind for d in jax.devices() if d.platform != "cpu"]
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            devices = [d.name for d in tf.config.list_physical_devices("GPU")]
+        elif backend == "torch":
+            import torch
+
+            devices = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except Exception:  # noqa: BLE001 - a description only
+        devices = []
+    cpus = f"{os.cpu_count()} CPUs"
+    if devices:
+        return f"{devices[0]} x{len(devices)} (gpu), {cpus}"
+    return f"{platform.machine()}, {cpus}"
+
+
 def build_parser(description):
     parser = argparse.ArgumentParser(description=description)
     return add_training_arguments(parser)
