@@ -192,7 +192,7 @@ def read_quality_counts(reads, truths, counts=None):
     return counts
 
 
-def fit_quality_calibration(counts, min_bases=2000, max_quality=50):
+def fit_quality_calibration(counts, min_bases=2000, max_quality=MAX_BASE_QUALITY):
     """Fits a monotone piecewise-linear calibration to counted bases.
 
     Integer predicted qualities are pooled until every group holds at least
