@@ -41,19 +41,22 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def labelled_windows(folder, split, sample, seed=0):
-    """(windows, labels) the model would see: windows above the skip threshold left out."""
+def labelled_windows(folder, split, sample, seed=0, with_passes=False):
+    """(windows, labels[, num_passes]) the model would see: windows above the skip threshold left out."""
     from dczoo.data import read_shard, shard_paths
     from dczoo.inference.window_skipping import skip_mask
 
-    windows, labels = [], []
+    windows, labels, passes = [], [], []
     for path, _ in shard_paths(folder, split):
         shard = read_shard(path, clip=True)
         keep = ~skip_mask(shard["ccs_bq"])
         windows.append(shard["windows"][keep])
         labels.append(shard["labels"][keep])
-    windows, labels = np.concatenate(windows), np.concatenate(labels)
+        passes.append(np.asarray(shard["num_passes"])[keep])
+    windows, labels, passes = np.concatenate(windows), np.concatenate(labels), np.concatenate(passes)
     pick = np.sort(np.random.default_rng(seed).permutation(len(windows))[:sample])
+    if with_passes:
+        return windows[pick], labels[pick], passes[pick]
     return windows[pick], labels[pick]
 
 
