@@ -39,6 +39,11 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     training.setup_distribution(args)
     teacher = DeepConsensusCorrector.from_preset(args.teacher)
+    if args.dtype_policy == "mixed_bfloat16":
+        from dczoo.inference.model_loading import with_precision
+
+        # the teacher's forward pass and the student (which takes the teacher's config) in bfloat16
+        teacher = with_precision(teacher, "bfloat16")
     init = args.init
     if "," in init:
         init = [int(v) for v in init.split(",")]
@@ -57,6 +62,8 @@ def main(argv=None):
                      "copy_alphas": args.copy_alphas,
                      "temperature": args.temperature, "steps": args.steps,
                      "batch_size": args.batch_size, "optimizer": args.optimizer,
+                     "learning_rate": args.learning_rate, "dtype_policy": args.dtype_policy,
+                     "max_minutes": args.max_minutes, "seed": args.seed, "hardware": training.hardware(),
                      "data": args.data, "backend": keras.config.backend()},
     }
     print(training.fit(distiller, student, args, metadata))

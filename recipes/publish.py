@@ -36,18 +36,44 @@ def parse_args(argv=None):
 
 
 def describe_training_data(metadata):
-    """One sentence on the training data, from make_data.py's settings.json."""
+    """One sentence on the training data, from make_data.py's settings file."""
     data = (metadata.get("training") or {}).get("data") or metadata.get("data")
-    settings_path = os.path.join(os.path.dirname(os.path.normpath(data)), "settings.json") if data else None
-    if not settings_path or not os.path.exists(settings_path):
+    folder = os.path.dirname(os.path.normpath(data)) if data else None
+    for name in ("settings_train.json", "settings.json"):
+        path = os.path.join(folder, name) if folder else None
+        if path and os.path.exists(path):
+            break
+    else:
         return "See MODEL_CARD.md in the dczoo repository."
-    with open(settings_path) as handle:
+    with open(path) as handle:
         made = json.load(handle).get("arguments", {})
+    if "kind" in made:  # make_data.py train
+        zmws = made.get("zmws") or 8000
+        randomized = made.get("ranges") != "none"
+        return (f"Simulated with `dczoo simulate` by `recipes/make_data.py train`: {zmws} ZMWs "
+                f"(mean insert {made.get('insert_mean') or 6000} bp, seed {made.get('seed') or 1}) from the first "
+                f"{1 - made.get('test_fraction', 0):.0%} of `{os.path.basename(str(made.get('reference')))}` and "
+                f"{made.get('random_genome', 0):,} bp of random genome"
+                + (", every ZMW with its own error model drawn from wide ranges" if randomized else "")
+                + "; test and shift sets come from the rest, with other seeds. "
+                "Details in MODEL_CARD.md of the dczoo repository.")
     return (f"Simulated with `dczoo simulate` by `recipes/make_data.py`: {made.get('train_zmws')} ZMWs "
             f"(mean insert {made.get('insert_mean')} bp, seed {made.get('seed')}) from the first "
             f"{1 - made.get('test_fraction', 0):.0%} of `{os.path.basename(str(made.get('reference')))}`; "
             f"held-out test ZMWs come from the rest (seed {made.get('test_seed')}). "
             "Details in MODEL_CARD.md of the dczoo repository.")
+
+
+def _summary(entry):
+    """An evaluate.py entry without its bulky parts (per-read rows, base counts)."""
+    out = {}
+    for key, value in entry.items():
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k not in ("per_read", "counts")}
+            if isinstance(value.get("calibration"), dict):
+                value["calibration"] = {k: v for k, v in value["calibration"].items() if k != "counts"}
+        out[key] = value
+    return out
 
 
 def main(argv=None):
@@ -91,7 +117,7 @@ def main(argv=None):
                 "window_exact_accuracy": round(entry_results["window"]["exact_accuracy"], 4),
             },
         }
-        metadata["evaluation_details"] = {"model": entry_results, "draft": draft}
+        metadata["evaluation_details"] = {"model": _summary(entry_results), "draft": _summary(draft)}
 
     windows, _ = load_test_windows(args.test_windows, args.windows)
     reference = model.predict(windows, batch_size=256, verbose=0)
