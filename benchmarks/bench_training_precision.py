@@ -22,20 +22,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-def _windows(batch, seed=0):
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    windows = np.zeros((batch, 85, 100), np.float32)
-    windows[:, :20] = rng.integers(0, 5, (batch, 20, 100))
-    windows[:, 20:60] = rng.integers(0, 80, (batch, 40, 100))
-    windows[:, 60:80] = rng.integers(1, 3, (batch, 20, 1))
-    windows[:, 80] = rng.integers(0, 5, (batch, 100))
-    windows[:, 81:] = rng.uniform(2, 15, (batch, 4, 1))
-    labels = rng.integers(1, 5, (batch, 100))
-    labels[rng.random(labels.shape) < 0.1] = 0
-    return windows, labels.astype(np.float32)
+from bench_training_step import _windows  # noqa: E402  (the same random windows)
 
 
 def run_worker(args):
