@@ -52,7 +52,7 @@ sys.path.insert(0, str(REPO))
 def _models():
     from dczoo.distill import student_from_teacher
     from dczoo.models import DeepConsensusCorrector
-    from dczoo.models.preset_io import has_bundled_weights
+    from dczoo.presets import has_bundled_weights
 
     teacher = DeepConsensusCorrector.from_preset("teacher_6layer")
     if has_bundled_weights("student_4layer"):

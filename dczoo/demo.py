@@ -2,9 +2,9 @@
 
 Runs `dczoo.inference.correct` (the code behind `dczoo correct`) on the
 20 simulated ZMWs bundled with the package, with the default preset
-(student_4layer, or the first built-in preset whose weights are bundled), and
-prints per-read identity to the true sequence before (draft) and after
-correction. Outputs go to `demo_output/`.
+(`dczoo.presets.default_preset()`: student_4layer, or the first built-in
+preset whose weights are bundled), and prints per-read identity to the true
+sequence before (draft) and after correction. Outputs go to `demo_output/`.
 """
 
 import os
@@ -16,29 +16,20 @@ import pysam
 from dczoo.analysis.truth_identity import identity_to_truth
 from dczoo.analysis.truth_identity import load_truth
 from dczoo.examples import example_dir
-from dczoo.models.preset_io import has_bundled_weights
-
-PREFERRED = ("student_4layer", "teacher_6layer", "student_5layer", "student_3layer")
-
-
-def bundled_preset():
-    """The first preferred built-in preset whose weights are bundled, or None."""
-    for name in PREFERRED:
-        if has_bundled_weights(name):
-            return name
-    return None
+from dczoo.presets import DEFAULT_PRESET
+from dczoo.presets import default_preset
 
 
 def main(out_dir="demo_output"):
     from dczoo.inference import correct
 
     example = example_dir("sim_small")
-    preset = bundled_preset()
+    preset = default_preset()
     if preset is None:
         print("no built-in preset has bundled weights yet: nothing to correct with")
         return 1
-    if preset != PREFERRED[0]:
-        print(f"{PREFERRED[0]} has no bundled weights yet; using {preset}")
+    if preset != DEFAULT_PRESET:
+        print(f"{DEFAULT_PRESET} has no bundled weights yet; using {preset}")
     os.makedirs(out_dir, exist_ok=True)
     output = os.path.join(out_dir, "corrected.fastq")
     start = time.time()

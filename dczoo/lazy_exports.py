@@ -8,8 +8,9 @@ def lazy_exports(package, exports, namespace):
 
     Args:
         package: str. The package's `__name__`.
-        exports: dict mapping an attribute name to the sub-module (relative
-            to `package`) that defines it.
+        exports: dict mapping an attribute name to the module that defines
+            it: a sub-module relative to `package`, or a full module name
+            starting with `dczoo.` (a name re-exported from another package).
         namespace: dict. The package's `globals()`, listed by `__dir__`.
 
     Returns:
@@ -25,8 +26,10 @@ def lazy_exports(package, exports, namespace):
 
     def __getattr__(name):
         if name in exports:
-            module = importlib.import_module(f"{package}.{exports[name]}")
-            return getattr(module, name)
+            module = exports[name]
+            if not module.startswith("dczoo."):
+                module = f"{package}.{module}"
+            return getattr(importlib.import_module(module), name)
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def __dir__():

@@ -52,10 +52,9 @@ def parse_args(argv=None):
 
 
 def default_models():
-    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
-    from dczoo.models.preset_io import has_bundled_weights
+    from dczoo.presets import bundled_presets
 
-    return [f"{name}={name}" for name in BUILTIN_PRESETS if has_bundled_weights(name)]
+    return [f"{name}={name}" for name in bundled_presets()]
 
 
 def error_profiles(models, folder, chunk):

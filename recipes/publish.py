@@ -80,7 +80,7 @@ def main(argv=None):
     from evaluate import load_test_windows
 
     from dczoo.models import DeepConsensusCorrector
-    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
+    from dczoo.presets import BUILTIN_PRESETS
 
     args = parse_args(argv)
     if args.name not in BUILTIN_PRESETS:

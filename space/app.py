@@ -48,7 +48,7 @@ def _example_rows():
 
 
 def _sha256(path):
-    from dczoo.models.preset_io import sha256_of_file
+    from dczoo.presets import sha256_of_file
 
     return sha256_of_file(path)
 

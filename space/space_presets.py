@@ -2,10 +2,12 @@
 
 Built-in presets load from the weights bundled in the dczoo package. A preset
 without weights is still listed (marked "no weights yet"); choosing it runs
-the first preset that has weights instead and says so in the page. Extra
-presets (a name -> preset folder mapping) come from `build_app(extra_presets=...)`
-or the `DCZOO_SPACE_PRESETS` environment variable (`name=folder,name=folder`),
-so tests and local trials can use a model that is not bundled.
+the one `dczoo.presets.default_preset` picks instead (the default, else the
+first built-in, then the first extra preset, that has weights) and says so in
+the page. Extra presets (a name -> preset folder mapping) come from
+`build_app(extra_presets=...)` or the `DCZOO_SPACE_PRESETS` environment
+variable (`name=folder,name=folder`), so tests and local trials can use a
+model that is not bundled.
 """
 
 import collections
@@ -13,10 +15,12 @@ import os
 import threading
 
 from dczoo.errors import DczooInputError
+from dczoo.presets import BUILTIN_PRESETS
+from dczoo.presets import DEFAULT_PRESET
+from dczoo.presets import default_preset
+from dczoo.presets import has_weights_file
 
-DEFAULT_PRESET = "student_4layer"
 PRESETS_ENV = "DCZOO_SPACE_PRESETS"
-WEIGHTS_FILE = "model.weights.h5"
 
 
 class NoWeightsError(DczooInputError):
@@ -63,8 +67,6 @@ class PresetCatalog:
     """
 
     def __init__(self, extra_presets=None, default=DEFAULT_PRESET, cache_size=2):
-        from dczoo.models import BUILTIN_PRESETS
-
         self.builtins = dict(BUILTIN_PRESETS)
         self.extras = {name: os.fspath(path) for name, path in (extra_presets or {}).items()}
         clash = set(self.extras) & set(self.builtins)
@@ -94,7 +96,7 @@ class PresetCatalog:
 
     def has_weights(self, name):
         """Whether the preset's weights file is there."""
-        return os.path.isfile(os.path.join(self.folder(name), WEIGHTS_FILE))
+        return has_weights_file(self.folder(name))
 
     def label(self, name):
         """The text shown in the preset picker."""
@@ -108,13 +110,6 @@ class PresetCatalog:
     def choices(self):
         """`(label, name)` pairs for a `gr.Dropdown`."""
         return [(self.label(name), name) for name in self.names]
-
-    def fallback_order(self):
-        """Presets tried when the chosen one has no weights: fast ones first."""
-        students = [n for n in self.builtins if self.builtins[n]["metadata"]["role"] != "teacher"]
-        teachers = [n for n in self.builtins if n not in students]
-        order = [self.default] + students + list(self.extras) + teachers
-        return list(dict.fromkeys(order))
 
     def resolve(self, name):
         """The preset to run for a choice, and a note when it is another one.
@@ -134,12 +129,12 @@ class PresetCatalog:
             raise DczooInputError(f"unknown preset {name!r}; choose one of {', '.join(self.names)}")
         if self.has_weights(name):
             return name, None
-        for other in self.fallback_order():
-            if self.has_weights(other):
-                return other, (
-                    f"{name} has no trained weights in this installation yet, "
-                    f"so this run used {other} instead."
-                )
+        other = default_preset(self.default, self.extras, self.has_weights)
+        if other is not None:
+            return other, (
+                f"{name} has no trained weights in this installation yet, "
+                f"so this run used {other} instead."
+            )
         raise NoWeightsError(
             f"{name} has no trained weights in this installation yet, and neither "
             f"has any other preset ({', '.join(self.names)}). Trained presets will "

@@ -15,13 +15,13 @@ import sys
 import threading
 
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE
-from dczoo.inference.model_loading import DEFAULT_MODEL
 from dczoo.inference.pipeline import (
     DEFAULT_BATCH_ZMWS,
     DEFAULT_ONNX_BATCH_SIZE,
     ENGINES,
     default_cpus,
 )
+from dczoo.presets import DEFAULT_PRESET
 
 # Precision levers offered on the command line: those whose output bases
 # agree with float32 on >= 99.9% of bases in benchmarks/bench_correct.py
@@ -56,7 +56,7 @@ def register(subparsers):
     model.add_argument("--model", "--preset", "--checkpoint", dest="model", default=None,
                        help="built-in preset name, preset folder, hf://org/repo, or an "
                        "official DeepConsensus checkpoint folder (converted in memory) "
-                       f"(default {DEFAULT_MODEL}, or the first built-in preset whose "
+                       f"(default {DEFAULT_PRESET}, or the first built-in preset whose "
                        "weights are bundled); with --engine onnxruntime, an .onnx file "
                        "from `dczoo export`")
     model.add_argument("--engine", choices=ENGINES, default="keras",

@@ -72,7 +72,7 @@ def run(args):
     Returns:
         int exit status (0 on success).
     """
-    from dczoo.hub import upload  # Keras is imported only when publishing
+    from dczoo.hub import upload  # imported only when publishing
 
     if args.to is None:
         args.to = _registered_handle(args.preset)
@@ -93,7 +93,7 @@ def run(args):
 
 
 def _registered_handle(preset):
-    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
+    from dczoo.presets import BUILTIN_PRESETS
 
     if preset in BUILTIN_PRESETS:
         return BUILTIN_PRESETS[preset]["hub_handle"]

@@ -8,11 +8,10 @@ more (the last one of a split may have fewer). The format is described in
 
 import json
 import os
-import secrets
-import shutil
 
 import numpy as np
 
+from dczoo.atomic import AtomicFolder
 from dczoo.data.npz_stream import deflate, write_npz
 from dczoo.data.shards import DEFAULT_SHARD_SIZE, FORMAT_NAME, FORMAT_VERSION, SUMMARY_NAME
 from dczoo.data.window_packing import PackedZmw, pack_for_shards
@@ -20,17 +19,6 @@ from dczoo.errors import DczooInputError
 from dczoo.version import __version__
 
 _MAX_SHARD_SIZE = 100_000  # keeps every npz member far below zip's 4 GiB limit
-
-
-def _fresh_directory(parent, prefix):
-    """Creates a new uniquely named directory (permissions follow the umask)."""
-    while True:
-        path = os.path.join(parent, f"{prefix}-{os.getpid()}-{secrets.token_hex(4)}")
-        try:
-            os.mkdir(path)
-            return path
-        except FileExistsError:
-            continue
 
 
 class _SplitBuffer:
@@ -48,8 +36,8 @@ class DatasetWriter:
     """Writes ZMWs into a shard dataset, atomically.
 
     Everything goes to a temporary directory next to `directory`, renamed
-    into place by `finish`; on error (or without `finish`) nothing is left.
-    Use as a context manager.
+    into place by `finish` (`dczoo.atomic.AtomicFolder`); on error (or
+    without `finish`) nothing is left. Use as a context manager.
 
     Args:
         directory: str or Path of the dataset to create.
@@ -82,18 +70,18 @@ class DatasetWriter:
         self.compresslevel = compresslevel
         self._buffers = {}
         self._counters = {}
+        self._output = None
         self._tmp = None
 
     def __enter__(self):
-        parent = os.path.dirname(self.directory)
-        os.makedirs(parent, exist_ok=True)
-        self._tmp = _fresh_directory(parent, f".{os.path.basename(self.directory)}.tmp")
+        self._output = AtomicFolder(self.directory)
+        self._tmp = self._output.temporary_path
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
+        if self._output is not None:
+            self._output.abort()
+            self._output = self._tmp = None
         return False
 
     def add(self, zmw):
@@ -172,17 +160,6 @@ class DatasetWriter:
         with open(os.path.join(self._tmp, SUMMARY_NAME), "w", encoding="utf-8") as handle:
             json.dump(summary, handle, indent=2)
             handle.write("\n")
-        self._move_into_place()
+        self._output.commit()
+        self._output = self._tmp = None
         return summary
-
-    def _move_into_place(self):
-        old = None
-        if os.path.exists(self.directory):
-            old = _fresh_directory(
-                os.path.dirname(self.directory), f".{os.path.basename(self.directory)}.old"
-            )
-            os.rename(self.directory, os.path.join(old, "data"))
-        os.rename(self._tmp, self.directory)
-        self._tmp = None
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)

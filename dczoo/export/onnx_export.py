@@ -19,7 +19,7 @@ How each Keras backend exports (measured with keras 3.15.1, the pins of
 
 Whatever the path, the result has input `windows` `(batch, rows, 100)`
 float32 and output `probabilities` `(batch, 100, 5)`, and the metadata of
-`dczoo.export.onnx_metadata` (version, opset, preset, calibration, window
+`dczoo.inference.onnx_metadata` (version, opset, preset, calibration, window
 geometry). `int8=True` then applies ONNX Runtime's dynamic quantization
 (int8 weights of every weight matrix product, activations quantized per
 call; `dczoo.export.int8_quantization`).
@@ -33,15 +33,15 @@ import tempfile
 
 import numpy as np
 
+from dczoo.atomic import AtomicOutput
 from dczoo.errors import DczooError, DczooInputError
-from dczoo.export.onnx_metadata import (
+from dczoo.export.int8_quantization import quantize_int8
+from dczoo.inference.onnx_metadata import (
     INPUT_NAME,
     OUTPUT_NAME,
     corrector_metadata,
     write_metadata,
 )
-from dczoo.export.int8_quantization import quantize_int8
-from dczoo.inference.atomic_output import AtomicOutput
 
 # Largest |ONNX - Keras| probability difference accepted by the check after
 # export (float models; int8 models are only checked for valid output).

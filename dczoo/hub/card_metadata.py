@@ -24,6 +24,9 @@ What it reads from the preset's `metadata.json` (all optional except where
 import re
 
 from dczoo.errors import DczooInputError
+from dczoo.presets import BUILTIN_PRESETS
+from dczoo.presets import HF_SCHEME
+from dczoo.presets import parse_hf_handle
 
 DEFAULT_LICENSE = "bsd-3-clause"
 LIBRARY_NAME = "keras"
@@ -62,14 +65,15 @@ def teacher_repo_id(teacher):
     teacher_repo_id("hf://lab/teacher@v2")       # "lab/teacher"
     ```
     """
-    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
-
     if not isinstance(teacher, str) or not teacher:
         return None
     if teacher in BUILTIN_PRESETS:
         teacher = BUILTIN_PRESETS[teacher]["hub_handle"]
-    if teacher.startswith("hf://"):
-        teacher = teacher[len("hf://") :].split("@", 1)[0]
+    if teacher.startswith(HF_SCHEME):
+        try:
+            teacher, _ = parse_hf_handle(teacher)
+        except DczooInputError:
+            return None
     return teacher if _REPO_ID.match(teacher) else None
 
 

@@ -10,23 +10,24 @@ The token comes from `HF_TOKEN` or huggingface_hub's saved login; it is passed
 to huggingface_hub and never printed, logged or written anywhere by dczoo.
 """
 
-import json
 import os
 import shutil
 import tempfile
 
+from dczoo.atomic import AtomicFolder
 from dczoo.errors import DczooError
 from dczoo.errors import DczooInputError
 from dczoo.hub.card_metadata import validate_model_card
 from dczoo.hub.model_card import render_model_card
-from dczoo.models.preset_io import CARD_FILE
-from dczoo.models.preset_io import CONFIG_FILE
-from dczoo.models.preset_io import METADATA_FILE
-from dczoo.models.preset_io import WEIGHTS_FILE
-from dczoo.models.preset_io import sha256_of_file
-
-UPLOADED_FILES = (CARD_FILE, CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE)
-
+from dczoo.presets import CARD_FILE
+from dczoo.presets import CONFIG_FILE
+from dczoo.presets import METADATA_FILE
+from dczoo.presets import PRESET_FILES
+from dczoo.presets import WEIGHTS_FILE
+from dczoo.presets import PresetSource
+from dczoo.presets import check_weights_sha256
+from dczoo.presets import has_weights_file
+from dczoo.presets import parse_hf_handle
 
 def parse_hub_uri(uri):
     """Returns the `org/repo` id of an upload target `hf://org/repo`.
@@ -40,18 +41,21 @@ def parse_hub_uri(uri):
     Raises:
         DczooInputError: `uri` is not of that form (an `@revision` included:
             uploads always go to the repository's main branch).
+
+    Example:
+    ```python
+    parse_hub_uri("hf://my-org/my-student")  # "my-org/my-student"
+    ```
     """
-    if not isinstance(uri, str) or not uri.startswith("hf://"):
-        raise DczooInputError(f"upload target {uri!r} must look like hf://org/repo")
-    repo_id = uri[len("hf://") :]
-    if "@" in repo_id:
+    try:
+        repo_id, revision = parse_hf_handle(uri)
+    except DczooInputError as error:
+        raise DczooInputError(f"upload target {uri!r} must look like hf://org/repo") from error
+    if revision is not None:
         raise DczooInputError(
             f"upload target {uri!r} names a revision; uploads go to the main "
             "branch of hf://org/repo"
         )
-    parts = repo_id.split("/")
-    if len(parts) != 2 or not all(parts):
-        raise DczooInputError(f"upload target {uri!r} must look like hf://org/repo")
     return repo_id
 
 
@@ -67,32 +71,21 @@ def resolve_preset_folder(preset):
     Raises:
         DczooInputError: the preset is remote, unknown, or a built-in preset
             whose weights are not bundled.
-    """
-    from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
 
-    preset = os.fspath(preset)
-    builtin = BUILTIN_PRESETS.get(preset)
-    if builtin is not None:
-        folder = builtin["path"]
-        if not os.path.isfile(os.path.join(folder, WEIGHTS_FILE)):
-            raise DczooInputError(
-                f"built-in preset {preset!r} has no bundled weights "
-                f"({os.path.join(folder, WEIGHTS_FILE)} is missing), so there is "
-                "nothing to publish. Train or convert a model, save it with "
-                "save_to_preset(folder), and publish that folder."
-            )
-        return folder
-    if "://" in preset:
+    Example:
+    ```python
+    resolve_preset_folder("student_4layer")  # the bundled folder
+    ```
+    """
+    source = PresetSource(preset, remote=False)
+    if source.builtin is not None and not has_weights_file(source.folder):
         raise DczooInputError(
-            f"{preset!r} is not a local preset: publish a built-in preset name or "
-            "a folder written by save_to_preset"
+            f"built-in preset {source.handle!r} has no bundled weights "
+            f"({os.path.join(source.folder, WEIGHTS_FILE)} is missing), so there is "
+            "nothing to publish. Train or convert a model, save it with "
+            "save_to_preset(folder), and publish that folder."
         )
-    if not os.path.isdir(preset):
-        raise DczooInputError(
-            f"preset {preset!r} is neither a built-in name "
-            f"({', '.join(BUILTIN_PRESETS)}) nor an existing folder"
-        )
-    return preset
+    return source.folder
 
 
 def read_preset_folder(folder):
@@ -108,42 +101,31 @@ def read_preset_folder(folder):
         DczooInputError: a required file is missing or unreadable, the config
             is not a dczoo preset config, or the weights do not match the
             sha256 recorded in `metadata.json`.
+
+    Example:
+    ```python
+    config, metadata = read_preset_folder("my_preset/")
+    ```
     """
-    documents = {}
-    for name in (CONFIG_FILE, METADATA_FILE):
-        path = os.path.join(folder, name)
-        if not os.path.isfile(path):
-            raise DczooInputError(
-                f"{path} is missing: only folders written by save_to_preset can be published"
-            )
-        try:
-            with open(path) as handle:
-                documents[name] = json.load(handle)
-        except (OSError, json.JSONDecodeError) as error:
-            raise DczooInputError(f"{path}: not valid JSON ({error})") from error
-    config, metadata = documents[CONFIG_FILE], documents[METADATA_FILE]
-    if not isinstance(config, dict) or "registered_name" not in config:
-        raise DczooInputError(
-            f"{os.path.join(folder, CONFIG_FILE)} is not a dczoo preset config (no registered_name)"
-        )
-    weights = os.path.join(folder, WEIGHTS_FILE)
-    if not os.path.isfile(weights):
-        raise DczooInputError(f"{weights} is missing: a preset to publish needs its weights")
-    expected = metadata.get("weights_sha256")
-    if expected is not None and sha256_of_file(weights) != expected:
-        raise DczooInputError(
-            f"{weights}: sha256 does not match {METADATA_FILE}; refusing to publish "
-            "a changed or corrupted preset (save it again with save_to_preset)"
-        )
+    source = PresetSource(folder, remote=False)
+    config = source.read_config()
+    metadata = source.read_json(METADATA_FILE)
+    check_weights_sha256(
+        source.get_file(WEIGHTS_FILE),
+        metadata,
+        "refusing to publish a changed or corrupted preset (save it again with "
+        "save_to_preset)",
+    )
     return config, metadata
 
 
 def stage_upload_folder(preset, out_dir, repo_id=None):
     """Writes the exact folder that `upload_preset` would upload.
 
-    The folder is written to a temporary sibling and renamed into place. An
-    existing `out_dir` is replaced only if it holds nothing but preset files
-    (an earlier dry run); otherwise it is an error.
+    The folder is written to a temporary sibling and renamed into place
+    (`dczoo.atomic.AtomicFolder`). An existing `out_dir` is replaced only if
+    it holds nothing but preset files (an earlier dry run); otherwise it is
+    an error.
 
     Args:
         preset: str or path. A built-in preset name or a local preset folder.
@@ -164,26 +146,19 @@ def stage_upload_folder(preset, out_dir, repo_id=None):
     validate_model_card(card, source=f"model card of {folder}")
     out_dir = os.path.abspath(os.fspath(out_dir))
     if os.path.exists(out_dir):
-        if not os.path.isdir(out_dir) or set(os.listdir(out_dir)) - set(UPLOADED_FILES):
+        if not os.path.isdir(out_dir) or set(os.listdir(out_dir)) - set(PRESET_FILES):
             raise DczooInputError(
                 f"{out_dir} exists and is not an earlier dry-run folder; choose another folder"
             )
-    parent = os.path.dirname(out_dir)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".upload-", dir=parent)
-    try:
-        os.chmod(staging, 0o755)  # mkdtemp makes it 0700
+    with AtomicFolder(out_dir) as staging:
         for name in (CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE):
-            shutil.copyfile(os.path.join(folder, name), os.path.join(staging, name))
-        with open(os.path.join(staging, CARD_FILE), "w") as handle:
+            shutil.copyfile(
+                os.path.join(folder, name), os.path.join(staging.temporary_path, name)
+            )
+        with open(os.path.join(staging.temporary_path, CARD_FILE), "w") as handle:
             handle.write(card)
-        if os.path.exists(out_dir):
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return [(name, os.path.getsize(os.path.join(out_dir, name))) for name in sorted(UPLOADED_FILES)]
+        staging.commit()
+    return [(name, os.path.getsize(os.path.join(out_dir, name))) for name in sorted(PRESET_FILES)]
 
 
 def upload_preset(uri, preset_dir, private=False, commit_message=None):
@@ -236,7 +211,7 @@ def upload_preset(uri, preset_dir, private=False, commit_message=None):
                 repo_id=repo_id,
                 repo_type="model",
                 folder_path=folder,
-                allow_patterns=list(UPLOADED_FILES),
+                allow_patterns=list(PRESET_FILES),
                 commit_message=commit_message or "Upload dczoo preset",
             )
         except hf_errors.HfHubHTTPError as error:

@@ -8,7 +8,7 @@ header of `ccs.bam` plus one `@PG` line for dczoo.
 
 import pysam
 
-from dczoo.inference.atomic_output import AtomicOutput, AtomicRecordWriter
+from dczoo.atomic import AtomicOutput, AtomicRecordWriter
 from dczoo.version import __version__
 
 

@@ -2,7 +2,7 @@
 
 import gzip
 
-from dczoo.inference.atomic_output import AtomicOutput, AtomicRecordWriter
+from dczoo.atomic import AtomicOutput, AtomicRecordWriter
 
 
 def is_fastq_path(path):

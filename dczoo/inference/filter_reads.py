@@ -13,8 +13,8 @@ import os
 import numpy as np
 import pysam
 
+from dczoo.atomic import AtomicOutput
 from dczoo.errors import DczooInputError
-from dczoo.inference.atomic_output import AtomicOutput
 from dczoo.inference.corrected_read import CorrectedRead
 from dczoo.inference.fastq_writer import FastqWriter, is_fastq_path
 from dczoo.inference.read_filter import read_quality

@@ -14,36 +14,37 @@ feed-forward and projection Dense layers with `keras.Model.quantize("int8")`.
 import os
 
 from dczoo.errors import DczooInputError
+from dczoo.presets import CONFIG_FILE
+from dczoo.presets import DEFAULT_PRESET
+from dczoo.presets import default_preset
 
 PRECISIONS = ("float32", "bfloat16", "int8")
-
-# The default model, then the built-in presets tried when its weights are not
-# bundled (a preset is usable offline only with its weights file).
-DEFAULT_MODEL = "student_4layer"
-FALLBACK_MODELS = ("teacher_6layer", "student_5layer", "student_3layer")
 
 
 def default_model():
     """The built-in preset `dczoo correct` uses when no model is given.
 
-    `student_4layer` if its weights are bundled, else the first of
-    `FALLBACK_MODELS` whose weights are (with a note on stderr), else
-    `student_4layer` (whose loading then explains what is missing).
+    `dczoo.presets.default_preset()` (with a note on stderr when it is not
+    `DEFAULT_PRESET`), else `DEFAULT_PRESET` when no preset has bundled
+    weights (its loading then explains what is missing).
 
     Returns:
         str, a built-in preset name.
+
+    Example:
+    ```python
+    model, info = load_corrector(default_model())
+    ```
     """
     import sys
 
-    from dczoo.models.preset_io import has_bundled_weights
-
-    for name in (DEFAULT_MODEL,) + FALLBACK_MODELS:
-        if has_bundled_weights(name):
-            if name != DEFAULT_MODEL:
-                print(f"dczoo: {DEFAULT_MODEL} has no bundled weights yet; using {name}",
-                      file=sys.stderr)
-            return name
-    return DEFAULT_MODEL
+    name = default_preset()
+    if name is None:
+        return DEFAULT_PRESET
+    if name != DEFAULT_PRESET:
+        print(f"dczoo: {DEFAULT_PRESET} has no bundled weights yet; using {name}",
+              file=sys.stderr)
+    return name
 
 
 def is_deepconsensus_checkpoint(path):
@@ -121,7 +122,7 @@ def load_corrector(handle, precision="float32"):
         model, source = from_deepconsensus_checkpoint(handle), "deepconsensus checkpoint"
     else:
         handle = os.fspath(handle)
-        if os.path.isdir(handle) and not os.path.exists(os.path.join(handle, "config.json")):
+        if os.path.isdir(handle) and not os.path.exists(os.path.join(handle, CONFIG_FILE)):
             raise DczooInputError(
                 f"--model {handle}: the folder is neither a dczoo preset "
                 "(config.json) nor a DeepConsensus checkpoint (checkpoint + "

@@ -14,9 +14,11 @@ import time
 
 import numpy as np
 
+from dczoo.constants import VOCAB_SIZE
+from dczoo.constants import num_rows
 from dczoo.errors import DczooInputError
 from dczoo.inference.batched_predictor import BatchSplitting
-from dczoo.export.onnx_metadata import NUM_CLASSES, rows_for, strip_prefix
+from dczoo.inference.onnx_metadata import strip_prefix
 
 # Without dczoo metadata, the geometry is inferred from the input rows.
 _DEFAULT_MAX_PASSES = 20
@@ -102,23 +104,23 @@ class OnnxCorrector:
             self.window_length = int(meta["window_length"])
         else:
             self.max_passes = _DEFAULT_MAX_PASSES
-            self.use_ccs_bq = rows == rows_for(_DEFAULT_MAX_PASSES, True)
+            self.use_ccs_bq = rows == num_rows(_DEFAULT_MAX_PASSES, True)
             self.window_length = length
-        self.rows = rows_for(self.max_passes, self.use_ccs_bq)
+        self.rows = num_rows(self.max_passes, self.use_ccs_bq)
         expected = f"(batch, {self.rows}, {self.window_length})"
         if rows != self.rows or length != self.window_length or length is None:
             raise DczooInputError(
                 f"--model {self.path}: input {window.name!r} has shape {shape}; "
                 f"dczoo windows are {expected} (or (batch, "
-                f"{rows_for(self.max_passes, not self.use_ccs_bq)}, "
+                f"{num_rows(self.max_passes, not self.use_ccs_bq)}, "
                 f"{self.window_length}) with{'out' if self.use_ccs_bq else ''} "
                 "draft qualities)"
             )
         out_shape = list(probs.shape)
-        if len(out_shape) != 3 or _static(out_shape[-1]) not in (None, NUM_CLASSES):
+        if len(out_shape) != 3 or _static(out_shape[-1]) not in (None, VOCAB_SIZE):
             raise DczooInputError(
                 f"--model {self.path}: output {probs.name!r} has shape {out_shape}; "
-                f"a corrector returns (batch, {self.window_length}, {NUM_CLASSES}) "
+                f"a corrector returns (batch, {self.window_length}, {VOCAB_SIZE}) "
                 "probabilities"
             )
         calibration = meta.get("quality_calibration")
@@ -203,7 +205,7 @@ class OnnxPredictor(BatchSplitting):
         windows = np.ascontiguousarray(windows, dtype=np.float32)
         n = windows.shape[0]
         if n == 0:
-            return np.zeros((0, windows.shape[2], NUM_CLASSES), np.float32)
+            return np.zeros((0, windows.shape[2], VOCAB_SIZE), np.float32)
         if n > self.batch_size:
             raise ValueError(f"{n} windows exceed batch_size {self.batch_size}")
         start = time.perf_counter()

@@ -17,9 +17,9 @@ import os
 import sys
 import time
 
+from dczoo.atomic import write_text_atomically
 from dczoo.constants import MAX_BASE_QUALITY
 from dczoo.errors import DczooInputError
-from dczoo.inference.atomic_output import write_text_atomically
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE, BatchedPredictor
 from dczoo.inference.fastq_writer import FastqWriter, is_fastq_path
 from dczoo.inference.prefetch import Prefetcher

@@ -126,7 +126,7 @@ class DeepConsensusCorrector(keras.Model):
 
     class _PresetsProperty:
         def __get__(self, instance, owner):
-            from dczoo.models.deepconsensus_presets import BUILTIN_PRESETS
+            from dczoo.presets import BUILTIN_PRESETS
 
             return dict(BUILTIN_PRESETS)
 

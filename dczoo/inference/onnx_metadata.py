@@ -1,6 +1,8 @@
 """The metadata a dczoo ONNX model carries (`metadata_props`, all strings).
 
-Keys (prefix `dczoo.`): `version` (dczoo's), `opset` (of the default ONNX
+`dczoo.export` writes it and the `onnxruntime` engine of `dczoo correct`
+(`dczoo.inference.onnx_engine`) reads it; both use this module. Keys (prefix
+`dczoo.`): `version` (dczoo's), `opset` (of the default ONNX
 domain), `preset` (what was exported), `quality_calibration`
 (`"threshold,w,b"` or `"skip"`), the window geometry `max_passes`,
 `window_length`, `use_ccs_bq` and `rows`, `num_layers`, `parameters`,
@@ -12,13 +14,6 @@ from dczoo.errors import DczooInputError
 PREFIX = "dczoo."
 INPUT_NAME = "windows"
 OUTPUT_NAME = "probabilities"
-NUM_CLASSES = 5
-
-
-def rows_for(max_passes, use_ccs_bq):
-    """Rows of a window: 4 subread features per pass, draft, optional draft
-    qualities, 4 signal-to-noise rows."""
-    return 4 * int(max_passes) + 1 + (1 if use_ccs_bq else 0) + 4
 
 
 def corrector_metadata(model, preset, exported_with, opset, int8):
@@ -45,7 +40,7 @@ def corrector_metadata(model, preset, exported_with, opset, int8):
         "max_passes": str(int(backbone.max_passes)),
         "window_length": str(int(backbone.window_length)),
         "use_ccs_bq": "true" if backbone.use_ccs_bq else "false",
-        "rows": str(rows_for(backbone.max_passes, backbone.use_ccs_bq)),
+        "rows": str(int(backbone.num_rows)),
         "num_layers": str(int(model.num_layers)),
         "parameters": str(int(model.count_params())),
         "exported_with": exported_with,
@@ -84,7 +79,7 @@ def read_onnx_metadata(path):
 
     Example:
     ```python
-    meta = dczoo.export.read_onnx_metadata("student_4layer.onnx")
+    meta = read_onnx_metadata("student_4layer.onnx")
     meta["quality_calibration"], meta["opset"], meta["version"]
     ```
     """
