@@ -39,13 +39,16 @@ MODELS = {"teacher": 6, "student_4layer": 4}
 def _windows(batch, seed=0):
     import numpy as np
 
+    from dczoo.constants import NUM_SN, WindowLayout
+
+    rows, p = WindowLayout(), WindowLayout().max_passes
     rng = np.random.default_rng(seed)
-    windows = np.zeros((batch, 85, 100), np.float32)
-    windows[:, :20] = rng.integers(0, 5, (batch, 20, 100))
-    windows[:, 20:60] = rng.integers(0, 80, (batch, 40, 100))
-    windows[:, 60:80] = rng.integers(1, 3, (batch, 20, 1))
-    windows[:, 80] = rng.integers(0, 5, (batch, 100))
-    windows[:, 81:] = rng.uniform(2, 15, (batch, 4, 1))
+    windows = np.zeros((batch, rows.num_rows, 100), np.float32)
+    windows[:, rows.bases] = rng.integers(0, 5, (batch, p, 100))
+    windows[:, rows.pw.start : rows.ip.stop] = rng.integers(0, 80, (batch, 2 * p, 100))
+    windows[:, rows.strand] = rng.integers(1, 3, (batch, p, 1))
+    windows[:, rows.ccs] = rng.integers(0, 5, (batch, 100))
+    windows[:, rows.sn] = rng.uniform(2, 15, (batch, NUM_SN, 1))
     labels = rng.integers(1, 5, (batch, 100))
     labels[rng.random(labels.shape) < 0.1] = 0
     return windows, labels.astype(np.float32)

@@ -25,6 +25,10 @@ import space_inputs  # noqa: E402
 import space_presets  # noqa: E402
 from space_jobs import BackgroundJob, RunCancelled  # noqa: E402
 
+from dczoo.constants import MAX_BASE_QUALITY  # noqa: E402
+from dczoo.inference.read_filter import DEFAULT_MIN_QUALITY  # noqa: E402
+from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE  # noqa: E402
+
 LOG = logging.getLogger("dczoo.space")
 QUEUE_SIZE = 8
 RUN_TIME_LIMIT_S = 600
@@ -279,9 +283,9 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
                 preset = gr.Dropdown(catalog.choices(), value=catalog.default, label="Model preset",
                                      elem_id="preset")
                 with gr.Accordion("Advanced settings", open=False, elem_id="advanced"):
-                    min_quality = gr.Slider(0, 60, value=20, step=1, label="Minimum read quality (Phred)", elem_id="min-quality",
+                    min_quality = gr.Slider(0, 60, value=DEFAULT_MIN_QUALITY, step=1, label="Minimum read quality (Phred)", elem_id="min-quality",
                                             info="Reads whose average predicted quality is lower are not written.")
-                    skip_above = gr.Slider(0, 93, value=45, step=1, label="Keep the draft in windows above (Phred)", elem_id="skip-above",
+                    skip_above = gr.Slider(0, MAX_BASE_QUALITY, value=DEFAULT_SKIP_WINDOWS_ABOVE, step=1, label="Keep the draft in windows above (Phred)", elem_id="skip-above",
                                            info="Windows whose draft quality is higher skip the model; 0 runs it everywhere.")
                 with gr.Row():
                     run_button = gr.Button("Correct", variant="primary", elem_id="run-button")

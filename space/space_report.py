@@ -4,12 +4,11 @@ The reads come from `dczoo.inference.correct` (the code behind `dczoo correct`)
 run with `min_quality=0`, so the page can show every read, including the ones
 the visitor's quality threshold then drops; `dczoo.inference.ReadFilter` applies
 that threshold and `FastqWriter`/`BamWriter` write the downloads. For the
-pictures, the drafts and their windows are read again with
-`dczoo.data.iter_zmw_windows` (the same preprocessing) and
-`dczoo.inference.skip_mask` says which windows kept the draft; where the model
-changed bases comes from aligning each corrected read to its draft (edlib).
-With a truth BAM (the bundled examples have one), identities to the truth come
-from `dczoo.analysis.read_errors`.
+pictures, `correct(..., on_zmw=...)` hands over each ZMW's draft, windows and
+which of them kept the draft; where the model changed bases comes from
+aligning each corrected read to its draft (edlib). With a truth BAM (the
+bundled examples have one), identities to the truth come from
+`dczoo.analysis.identity_to_truth`.
 """
 
 import dataclasses
@@ -18,6 +17,9 @@ import re
 import time
 
 import numpy as np
+
+from dczoo.inference.read_filter import DEFAULT_MIN_QUALITY
+from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE
 
 _CIGAR = re.compile(r"(\d+)([=XID])")
 STATUS_WRITTEN = "written"
@@ -107,50 +109,9 @@ def changes_per_window(positions, window_pos):
     return counts
 
 
-def identity_to_truth(read, truth):
-    """Alignment identity of a read to its truth: matches / alignment columns."""
-    from dczoo.analysis import read_errors
-
-    errors = read_errors(read, truth)
-    columns = errors["truth_length"] + errors["insertions"]
-    matches = errors["truth_length"] - errors["mismatches"] - errors["deletions"]
-    return matches / columns if columns else 0.0
-
-
 def phred(identity):
     """Identity as a Phred-scaled quality (capped at 60 for perfect reads)."""
     return 60.0 if identity >= 1 - 1e-6 else float(-10 * np.log10(1 - identity))
-
-
-def read_truth(truth_bam):
-    """Truth sequences by draft name, from a truth-to-draft BAM."""
-    from dczoo.data.bam_reader import close_quietly, open_bam
-
-    bam = open_bam(truth_bam, "truth_to_ccs.bam")
-    try:
-        return {
-            record.reference_name: record.query_sequence
-            for record in bam
-            if not (record.is_unmapped or record.is_secondary or record.is_supplementary)
-        }
-    finally:
-        close_quietly(bam)
-
-
-def _windows_by_read(subreads_to_ccs, ccs_bam, model, skip_windows_above, ins_trim):
-    from dczoo.data import iter_zmw_windows
-    from dczoo.inference import skip_mask
-
-    backbone = model.backbone
-    windows = {}
-    for zmw in iter_zmw_windows(
-        subreads_to_ccs, ccs_bam, use_ccs_bq=backbone.use_ccs_bq,
-        max_passes=backbone.max_passes, window_length=backbone.window_length,
-        ins_trim=ins_trim, cpus=1,
-    ):
-        skipped = skip_mask(zmw.ccs_bq, skip_windows_above, zmw.overflow)
-        windows[zmw.name] = (zmw.draft, np.asarray(zmw.window_pos), skipped)
-    return windows
 
 
 def _write_outputs(reads, ccs_bam, out_dir, command_line):
@@ -173,8 +134,9 @@ def _write_outputs(reads, ccs_bam, out_dir, command_line):
     return [fastq_path, bam_path]
 
 
-def run_report(inputs, model, preset, out_dir, min_quality=20.0, skip_windows_above=45.0,
-               truth_bam=None, batch_size=64):
+def run_report(inputs, model, preset, out_dir, min_quality=float(DEFAULT_MIN_QUALITY),
+               skip_windows_above=float(DEFAULT_SKIP_WINDOWS_ABOVE), truth_bam=None,
+               batch_size=64):
     """Corrects a checked BAM pair and gathers what the page shows.
 
     Args:
@@ -194,26 +156,25 @@ def run_report(inputs, model, preset, out_dir, min_quality=20.0, skip_windows_ab
     """
     import keras
 
+    from dczoo.analysis import identity_to_truth, load_truth
     from dczoo.inference import ReadFilter, correct
     from dczoo.inference.read_filter import SUCCESS, read_quality
 
     started = time.perf_counter()
+    zmws = []
     corrected = correct(
         inputs.subreads_to_ccs, inputs.ccs_bam, model=model, min_quality=0,
         skip_windows_above=skip_windows_above, batch_size=batch_size,
+        on_zmw=lambda result: zmws.append(
+            (result.name, result.zmw.draft, np.asarray(result.zmw.window_pos),
+             result.skipped, result.read)),
     )
     correction_seconds = time.perf_counter() - started
     summary = corrected.summary
-    windows = _windows_by_read(
-        inputs.subreads_to_ccs, inputs.ccs_bam, model, skip_windows_above,
-        summary["settings"]["ins_trim"],
-    )
-    truth = read_truth(truth_bam) if truth_bam else {}
-    by_name = {read.name: read for read in corrected}
+    truth = load_truth(truth_bam) if truth_bam else {}
     read_filter = ReadFilter(min_quality)
     reports, written = [], []
-    for name, (draft, window_pos, skipped) in windows.items():
-        read = by_name.get(name)
+    for name, draft, window_pos, skipped, read in zmws:
         sequence = read.sequence if read is not None else ""
         status = "no bases left after correction"
         if read is not None:

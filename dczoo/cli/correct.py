@@ -14,21 +14,15 @@ import signal
 import sys
 import threading
 
+from dczoo.constants import INS_TRIM, MAX_BASE_QUALITY
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE
-from dczoo.inference.pipeline import (
-    DEFAULT_BATCH_ZMWS,
-    DEFAULT_ONNX_BATCH_SIZE,
-    ENGINES,
-    default_cpus,
-)
+from dczoo.inference.engine import ENGINES
+from dczoo.inference.model_loading import PRECISIONS
+from dczoo.inference.onnx_engine import DEFAULT_ONNX_BATCH_SIZE
+from dczoo.inference.pipeline import DEFAULT_BATCH_ZMWS, default_cpus
+from dczoo.inference.read_filter import DEFAULT_MIN_QUALITY
+from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE
 from dczoo.presets import DEFAULT_PRESET
-
-# Precision levers offered on the command line: those whose output bases
-# agree with float32 on >= 99.9% of bases in benchmarks/bench_correct.py
-# --presets (trained teacher_6layer and student_4layer: bfloat16 and Keras
-# int8 keep 99.98-99.996% on every backend; they are not faster on the CPUs
-# measured, see docs/correct.md).
-OFFERED_PRECISIONS = ("float32", "bfloat16", "int8")
 
 
 def register(subparsers):
@@ -59,11 +53,11 @@ def register(subparsers):
                        f"(default {DEFAULT_PRESET}, or the first built-in preset whose "
                        "weights are bundled); with --engine onnxruntime, an .onnx file "
                        "from `dczoo export`")
-    model.add_argument("--engine", choices=ENGINES, default="keras",
+    model.add_argument("--engine", choices=ENGINES, default=ENGINES[0],
                        help="what runs the model: keras (the configured Keras backend) or "
                        "onnxruntime (an exported .onnx model; pip install 'dczoo[onnx]') "
                        "(default keras)")
-    model.add_argument("--precision", choices=OFFERED_PRECISIONS, default="float32",
+    model.add_argument("--precision", choices=PRECISIONS, default=PRECISIONS[0],
                        help="Keras engine compute precision: bfloat16 (mixed) or int8 (Keras "
                        "quantize) keep >= 99.98%% of float32's output bases with the trained "
                        "presets but were slower on the CPUs measured; for a faster int8 model "
@@ -77,15 +71,18 @@ def register(subparsers):
     model.add_argument("--xla", action="store_true",
                        help="TensorFlow backend: compile the model with XLA")
     filters = parser.add_argument_group("windows and filters")
-    filters.add_argument("--skip-windows-above", type=float, default=45,
+    filters.add_argument("--skip-windows-above", type=float, default=DEFAULT_SKIP_WINDOWS_ABOVE,
                          help="keep the draft for windows whose average draft quality "
-                         "is above this (default 45; 0: run the model everywhere)")
-    filters.add_argument("--min-quality", type=float, default=20,
-                         help="minimum average read quality (default 20)")
+                         f"is above this (default {DEFAULT_SKIP_WINDOWS_ABOVE}; 0: run the "
+                         "model everywhere)")
+    filters.add_argument("--min-quality", type=float, default=DEFAULT_MIN_QUALITY,
+                         help=f"minimum average read quality (default {DEFAULT_MIN_QUALITY})")
     filters.add_argument("--min-length", type=int, default=0, help="minimum read length (default 0)")
-    filters.add_argument("--max-base-quality", type=int, default=93, help="quality cap (default 93)")
-    filters.add_argument("--ins-trim", type=int, default=5,
-                         help="remove subread insertions longer than this (default 5; 0: off)")
+    filters.add_argument("--max-base-quality", type=int, default=MAX_BASE_QUALITY,
+                         help=f"quality cap (default {MAX_BASE_QUALITY})")
+    filters.add_argument("--ins-trim", type=int, default=INS_TRIM,
+                         help=f"remove subread insertions longer than this (default {INS_TRIM}; "
+                         "0: off)")
     speed = parser.add_argument_group("speed, memory and sharding")
     speed.add_argument("--batch-size", type=int, default=None,
                        help=f"windows per model call (default {DEFAULT_BATCH_SIZE} with the "
@@ -142,6 +139,8 @@ def _run(args):
         chunk=args.chunk,
         progress=not args.quiet and sys.stderr.isatty(),
         jit_compile=args.xla,
+        engine=args.engine,
+        precision=args.precision,
     )
     command_line = "dczoo " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
     reads = run_correction(
@@ -150,8 +149,6 @@ def _run(args):
         args.model,
         args.output,
         options,
-        engine=args.engine,
-        precision=args.precision,
         summary_path=args.summary,
         command_line=command_line,
     )

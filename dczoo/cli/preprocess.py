@@ -11,6 +11,7 @@ Examples:
 import argparse
 import sys
 
+from dczoo.constants import INS_TRIM, MAX_PASSES, WINDOW_LENGTH, WindowLayout
 from dczoo.errors import DczooError, DczooInputError
 
 _TRUTH_FLAGS = ("truth_to_ccs", "truth_bed", "truth_split")
@@ -47,9 +48,12 @@ def register(subparsers):
     parser.add_argument("--cpus", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--chunk", help="only ZMWs i, i+N, i+2N, ... (0-based), given as i/N")
     parser.add_argument("--use-ccs-bq", action="store_true", help="add the draft base-quality row (86 rows)")
-    parser.add_argument("--max-passes", type=int, default=20, help="subreads per window (default 20)")
-    parser.add_argument("--window-length", type=int, default=100, help="columns per window (default 100)")
-    parser.add_argument("--ins-trim", type=int, default=5, help="remove insertions longer than this (default 5; 0: off)")
+    parser.add_argument("--max-passes", type=int, default=MAX_PASSES,
+                        help=f"subreads per window (default {MAX_PASSES})")
+    parser.add_argument("--window-length", type=int, default=WINDOW_LENGTH,
+                        help=f"columns per window (default {WINDOW_LENGTH})")
+    parser.add_argument("--ins-trim", type=int, default=INS_TRIM,
+                        help=f"remove insertions longer than this (default {INS_TRIM}; 0: off)")
     parser.add_argument("--shard-size", type=int, default=4096,
                         help="windows per shard, whole ZMWs (default 4096)")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
@@ -84,7 +88,7 @@ def run(args):
         "window_length": args.window_length,
         "ins_trim": args.ins_trim,
         "use_ccs_bq": bool(args.use_ccs_bq),
-        "tensor_height": 4 * args.max_passes + 5 + (1 if args.use_ccs_bq else 0),
+        "tensor_height": WindowLayout(args.max_passes, bool(args.use_ccs_bq)).num_rows,
         "tensor_width": args.window_length,
         "subreads_to_ccs": args.subreads_to_ccs,
         "ccs_bam": args.ccs_bam,

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import sys
 
+from dczoo.constants import INS_TRIM, MAX_PASSES, WINDOW_LENGTH
 from dczoo.data.bam_reader import check_subreads_header, close_quietly, open_bam
 from dczoo.data.workers import iter_parallel, run_job
 from dczoo.data.zmw_groups import iter_zmw_groups
@@ -118,9 +119,9 @@ def iter_zmw_windows(
     ccs_bam,
     *,
     use_ccs_bq=False,
-    max_passes=20,
-    window_length=100,
-    ins_trim=5,
+    max_passes=MAX_PASSES,
+    window_length=WINDOW_LENGTH,
+    ins_trim=INS_TRIM,
     cpus=1,
     truth=None,
     chunk=None,

@@ -14,6 +14,7 @@ import struct
 
 import numpy as np
 
+from dczoo.constants import WindowLayout
 from dczoo.errors import DczooInputError
 
 
@@ -147,11 +148,8 @@ def _zmw_from_examples(examples, split):
     from dczoo.data.zmw_windows import ZmwWindows
 
     windows = np.stack([e["windows"] for e in examples])
-    height = windows.shape[1]
-    use_ccs_bq = (height - 5) % 4 != 0
-    max_passes = (height - 5 - int(use_ccs_bq)) // 4
-    base_rows = 4 * max_passes + 1
-    rows = windows[:, :base_rows]
+    layout = WindowLayout.from_num_rows(windows.shape[1])
+    rows = windows[:, : layout.num_int_rows]
     if (rows < 0).any() or (rows > 255).any() or (rows != np.round(rows)).any():
         raise DczooInputError(f"{examples[0]['name']}: window rows are not 8-bit integers")
     labels = [e.get("label") for e in examples]
@@ -160,12 +158,12 @@ def _zmw_from_examples(examples, split):
         ordinal=-1,
         draft=None,
         num_subreads=examples[0]["num_passes"],
-        max_passes=max_passes,
-        use_ccs_bq=use_ccs_bq,
+        max_passes=layout.max_passes,
+        use_ccs_bq=layout.use_ccs_bq,
         ccs_width=0,
         rows=rows.astype(np.uint8),
         ccs_bq=np.stack([e["ccs_bq"] for e in examples]),
-        sn=windows[0, -4:, 0].copy(),
+        sn=windows[0, layout.sn, 0].copy(),
         window_pos=np.array([e["window_pos"] for e in examples], dtype=np.int64),
         window_index=np.full(len(examples), -1, dtype=np.int64),
         label_codes=None if labels[0] is None else np.stack(labels),

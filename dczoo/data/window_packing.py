@@ -20,7 +20,11 @@ import dataclasses
 
 import numpy as np
 
+from dczoo.constants import WindowLayout
 from dczoo.data.npz_stream import deflate
+
+# The rows of `subread_rows`, in this order.
+_SUBREAD_FEATURES = ("bases", "pw", "ip")
 
 
 def pack_zmw(zmw):
@@ -32,17 +36,17 @@ def pack_zmw(zmw):
     Returns:
         dict of arrays (see the module docstring), one entry per window.
     """
-    n, p = zmw.n_windows, zmw.max_passes
-    used = min(zmw.num_subreads, p)
+    n, layout = zmw.n_windows, zmw.layout
+    used = min(zmw.num_subreads, zmw.max_passes)
     rows = zmw.rows
     subread_rows = np.stack(
-        [rows[:, :used], rows[:, p : p + used], rows[:, 2 * p : 2 * p + used]], axis=2
-    ).reshape(n * used, 3, rows.shape[2])
+        [rows[:, layout.first_rows(feature, used)] for feature in _SUBREAD_FEATURES], axis=2
+    ).reshape(n * used, len(_SUBREAD_FEATURES), rows.shape[2])
     return {
         "subread_rows": subread_rows,
-        "strand": rows[:, 3 * p : 3 * p + used, 0].reshape(n * used),
+        "strand": rows[:, layout.first_rows("strand", used), 0].reshape(n * used),
         "num_passes": np.full(n, used, dtype=np.int16),
-        "ccs": rows[:, 4 * p],
+        "ccs": rows[:, layout.ccs],
         "ccs_bq": zmw.ccs_bq,
         "sn": np.broadcast_to(zmw.sn.astype(np.float32), (n, zmw.sn.size)),
     }
@@ -60,7 +64,7 @@ def unpack_rows(arrays, index=None):
         np.ndarray of uint8.
     """
     num_passes = arrays["num_passes"].astype(np.int64)
-    p = int(arrays["max_passes"])
+    layout = WindowLayout(int(arrays["max_passes"]))
     first = np.cumsum(num_passes) - num_passes
     windows = np.arange(num_passes.size) if index is None else np.asarray(index)
     counts = num_passes[windows]
@@ -69,13 +73,12 @@ def unpack_rows(arrays, index=None):
     out_window = np.repeat(np.arange(k), counts)
     slot = np.arange(out_window.size) - np.repeat(np.cumsum(counts) - counts, counts)
     source = np.repeat(first[windows], counts) + slot
-    rows = np.zeros((k, 4 * p + 1, width), dtype=np.uint8)
+    rows = np.zeros((k, layout.num_int_rows, width), dtype=np.uint8)
     subread_rows = arrays["subread_rows"][source]
-    rows[out_window, slot] = subread_rows[:, 0]
-    rows[out_window, p + slot] = subread_rows[:, 1]
-    rows[out_window, 2 * p + slot] = subread_rows[:, 2]
-    rows[out_window, 3 * p + slot] = arrays["strand"][source][:, None]
-    rows[:, 4 * p] = arrays["ccs"][windows]
+    for column, feature in enumerate(_SUBREAD_FEATURES):
+        rows[out_window, getattr(layout, feature).start + slot] = subread_rows[:, column]
+    rows[out_window, layout.strand.start + slot] = arrays["strand"][source][:, None]
+    rows[:, layout.ccs] = arrays["ccs"][windows]
     return rows
 
 

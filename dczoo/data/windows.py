@@ -7,27 +7,23 @@ last base; subread insertion columns after that base still show in the last
 window. Concatenating all windows of a ZMW therefore gives the whole spaced
 draft, left to right, padded with gaps at the end.
 
-The window tensor (DeepConsensus layout, `P = max_passes`):
-
-    rows [0, P)        subread bases (token ids), first P subreads in BAM order
-    rows [P, 2P)       pulse width codes
-    rows [2P, 3P)      inter-pulse codes
-    rows [3P, 4P)      strand (1 forward, 2 reverse), constant over the width
-    row  4P            draft bases
-    row  4P + 1        draft base qualities, -1 off draft bases (use_ccs_bq)
-    last 4 rows        signal-to-noise of the first subread, constant
+The window tensor follows `dczoo.constants.WindowLayout` (`P = max_passes`):
+the first P subreads in BAM order fill the bases, pw, ip and strand rows
+(strand 1 forward, 2 reverse, constant over the width), then the draft
+bases, the draft base qualities (-1 off draft bases; `use_ccs_bq` only) and
+the first subread's signal-to-noise (constant).
 
 Everything but the signal-to-noise is an integer in 0..255 (qualities
 -1..93), so windows are kept compactly as uint8 `rows` (the first `4P + 1`
-rows), int16 draft qualities and 4 float32 SNR values; `assemble_windows`
-rebuilds the float32 tensor bit for bit.
+rows, `WindowLayout.num_int_rows`), int16 draft qualities and 4 float32 SNR
+values; `assemble_windows` rebuilds the float32 tensor bit for bit.
 """
 
 import dataclasses
 
 import numpy as np
 
-from dczoo.constants import NUM_SN
+from dczoo.constants import NUM_SN, WindowLayout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,23 +94,23 @@ def build_rows(grid, layout, placed, draft_bases, draft_qualities, max_passes, w
         window_length)` and int16 `(n_windows, window_length)` with -1 off
         draft bases.
     """
-    n, p = grid.n_windows, max_passes
+    n, rows_of = grid.n_windows, WindowLayout(max_passes)
     total = n * window_length
-    flat = np.zeros((4 * p + 1, total), dtype=np.uint8)
+    flat = np.zeros((rows_of.num_int_rows, total), dtype=np.uint8)
     read = placed.expanded.base_read
     columns = layout.query_columns(placed.expanded)
-    shown = (read < p) & (columns < total)
+    shown = (read < max_passes) & (columns < total)
     cells = flat.reshape(-1)
     index = read[shown] * total + columns[shown]
-    cells[index] = placed.bases[shown]
-    cells[index + p * total] = placed.pw[shown]
-    cells[index + 2 * p * total] = placed.ip[shown]
-    strands = placed.strands[:p]
-    flat[3 * p : 3 * p + strands.size] = strands[:, None]
-    flat[4 * p, grid.draft_columns] = draft_bases
+    cells[index + rows_of.bases.start * total] = placed.bases[shown]
+    cells[index + rows_of.pw.start * total] = placed.pw[shown]
+    cells[index + rows_of.ip.start * total] = placed.ip[shown]
+    strands = placed.strands[:max_passes]
+    flat[rows_of.first_rows("strand", strands.size)] = strands[:, None]
+    flat[rows_of.ccs, grid.draft_columns] = draft_bases
     quality = np.full(total, -1, dtype=np.int16)
     quality[grid.draft_columns] = draft_qualities
-    rows = flat.reshape(4 * p + 1, n, window_length).transpose(1, 0, 2)
+    rows = flat.reshape(rows_of.num_int_rows, n, window_length).transpose(1, 0, 2)
     return np.ascontiguousarray(rows), quality.reshape(n, window_length)
 
 

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from dczoo.constants import MAX_PASSES, WINDOW_LENGTH, num_rows
+from dczoo.constants import INS_TRIM, MAX_PASSES, WINDOW_LENGTH, WindowLayout
 from dczoo.data.labels import LABEL_ADJUSTED, LABEL_OVERFLOW, expand_label, window_labels
 from dczoo.data.read_expansion import (
     CigarBatch,
@@ -37,13 +37,18 @@ class PreprocessConfig:
 
     max_passes: int = MAX_PASSES
     window_length: int = WINDOW_LENGTH
-    ins_trim: int = 5
+    ins_trim: int = INS_TRIM
     use_ccs_bq: bool = False
+
+    @property
+    def layout(self):
+        """The `WindowLayout` of the windows."""
+        return WindowLayout(self.max_passes, self.use_ccs_bq)
 
     @property
     def tensor_height(self):
         """Rows of a window tensor."""
-        return num_rows(self.max_passes, self.use_ccs_bq)
+        return self.layout.num_rows
 
     def as_dict(self):
         """The settings plus the tensor shape, for summaries."""
@@ -123,7 +128,7 @@ def _empty(group, config, counters, split, skip_reason=None):
         max_passes=config.max_passes,
         use_ccs_bq=config.use_ccs_bq,
         ccs_width=0,
-        rows=np.zeros((0, 4 * config.max_passes + 1, width), dtype=np.uint8),
+        rows=np.zeros((0, config.layout.num_int_rows, width), dtype=np.uint8),
         ccs_bq=np.zeros((0, width), dtype=np.int16),
         sn=group.subreads[0].sn,
         window_pos=np.zeros(0, dtype=np.int64),

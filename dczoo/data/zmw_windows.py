@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 
+from dczoo.constants import WindowLayout
 from dczoo.data.windows import assemble_windows
 
 
@@ -32,7 +33,7 @@ class ZmwWindows:
         max_passes: int.
         use_ccs_bq: bool. Whether `windows` has the draft-quality row.
         ccs_width: int. Spaced columns up to the draft's last base.
-        rows: uint8 `(n, 4 * max_passes + 1, window_length)`: the integer
+        rows: uint8 `(n, layout.num_int_rows, window_length)`: the integer
             rows of the window tensors (see `dczoo.data.windows`).
         ccs_bq: int16 `(n, window_length)`: draft base quality per column,
             -1 at gaps and padding (the reference's
@@ -92,9 +93,9 @@ class ZmwWindows:
         return np.full(self.n_windows, value, dtype=np.int64)
 
     @property
-    def overflow(self):
-        """bool `(n,)`: always False (fixed-width windows never overflow)."""
-        return np.zeros(self.n_windows, dtype=bool)
+    def layout(self):
+        """The `dczoo.constants.WindowLayout` of the windows."""
+        return WindowLayout(self.max_passes, self.use_ccs_bq)
 
     @property
     def zm(self):

@@ -7,10 +7,12 @@ Public API (imported on first use, so `import dczoo.inference` stays light):
 * `run_correction(...)` and `CorrectionOptions`: the engine behind
   `dczoo correct` (writes FASTQ/BAM atomically plus a summary JSON).
 * `filter_reads(...)`: the engine behind `dczoo filter`.
-* Building blocks: `BatchedPredictor`, `ZmwCorrector`, `QualityCalibration`,
+* Engines (`Engine`, `load_engine`): `BatchedPredictor` (keras) and, for
+  the `onnxruntime` engine, `OnnxPredictor` and `load_onnx_corrector`.
+* Building blocks: `ZmwCorrector` (emits a `ZmwResult` per ZMW, which
+  `correct(..., on_zmw=...)` hands out), `RunStats`, `QualityCalibration`,
   `probabilities_to_calls`, `average_phred`, `skip_mask`, `stitch_read`,
-  `ReadFilter`, `FastqWriter`, `BamWriter`, `load_corrector`, and for the
-  `onnxruntime` engine `load_onnx_corrector` and `OnnxPredictor`.
+  `ReadFilter`, `FastqWriter`, `BamWriter`, `load_corrector`.
 """
 
 from dczoo.lazy_exports import lazy_exports
@@ -20,15 +22,19 @@ _EXPORTS = {
     "BatchedPredictor": "batched_predictor",
     "CorrectedRead": "corrected_read",
     "CorrectionOptions": "pipeline",
+    "Engine": "engine",
     "FastqWriter": "fastq_writer",
     "OnnxPredictor": "onnx_engine",
     "QualityCalibration": "quality",
     "ReadFilter": "read_filter",
+    "RunStats": "run_stats",
     "ZmwCorrector": "zmw_corrector",
+    "ZmwResult": "zmw_corrector",
     "average_phred": "quality",
     "correct": "pipeline",
     "filter_reads": "filter_reads",
     "load_corrector": "model_loading",
+    "load_engine": "engine",
     "load_onnx_corrector": "onnx_engine",
     "probabilities_to_calls": "quality",
     "run_correction": "pipeline",

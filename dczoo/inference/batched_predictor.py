@@ -1,7 +1,8 @@
-"""Compiled, batched model prediction for each Keras backend.
+"""The `keras` engine: compiled, batched model prediction for each backend.
 
-`BatchedPredictor` turns any number of windows into probabilities with as
-little per-call overhead as each backend allows:
+`BatchedPredictor` (a `dczoo.inference.engine.Engine`) turns any number of
+windows into probabilities with as little per-call overhead as each backend
+allows:
 
 * TensorFlow: one `tf.function` graph traced once for a variable batch
   dimension (oneDNN kernels need no fixed shape, so nothing is padded);
@@ -19,10 +20,13 @@ probs = predictor.predict(windows)  # (n, 100, 5) float32 numpy
 ```
 """
 
-import time
+import os
 import weakref
 
 import numpy as np
+
+from dczoo.errors import DczooInputError
+from dczoo.inference.engine import Engine
 
 DEFAULT_BATCH_SIZE = 256
 
@@ -56,72 +60,78 @@ def padded_size(n, batch_size, smallest=32):
     return min(size, batch_size)
 
 
-class BatchSplitting:
-    """`predict` for any number of windows over a class's `predict_batch`.
-
-    Subclasses define `batch_size` and `predict_batch(windows)` for at most
-    `batch_size` windows; `BatchedPredictor` (Keras) and the ONNX Runtime
-    engine's `OnnxPredictor` share this.
-    """
-
-    def predict(self, windows):
-        """Predicts any number of windows, `batch_size` at a time.
-
-        Args:
-            windows: float32 `(n, rows, length)` or `(n, rows, length, 1)`.
-
-        Returns:
-            float32 `(n, length, 5)` probabilities.
-        """
-        windows = np.asarray(windows, dtype=np.float32)
-        if windows.ndim == 4:
-            windows = windows[..., 0]
-        parts = [
-            self.predict_batch(windows[start : start + self.batch_size])
-            for start in range(0, windows.shape[0], self.batch_size)
-        ]
-        if not parts:
-            return np.zeros((0, windows.shape[2], 5), np.float32)
-        return np.concatenate(parts)
-
-
-class BatchedPredictor(BatchSplitting):
-    """Runs a corrector over windows in fixed-size batches.
+class BatchedPredictor(Engine):
+    """Runs a corrector over windows in fixed-size batches (the keras engine).
 
     Args:
         model: `DeepConsensusCorrector` (any Keras model mapping windows
-            `(batch, rows, length)` to `(batch, length, 5)`).
+            `(batch, rows, length)` to `(batch, length, 5)`; the window
+            geometry is read from its `backbone`).
         batch_size: int. Windows per model call.
         jit_compile: bool or "auto". TensorFlow only: XLA-compile the graph
             (fixed shapes). "auto" means False (measured slower or equal on
             CPUs here, and every new shape costs a compilation).
+        description: optional dict describing the model (from
+            `load_corrector`), for `description()`.
 
     Attributes:
         backend: str. The Keras backend in use.
-        model_seconds: float. Time spent in model calls so far.
-        n_predicted: int. Windows predicted so far (without padding).
-        n_padded: int. Padding windows computed so far.
+        model_seconds, n_predicted, n_padded, compiled_shapes: see `Engine`.
     """
 
-    def __init__(self, model, batch_size=DEFAULT_BATCH_SIZE, jit_compile="auto"):
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.model = model
+    name = "keras"
+    default_batch_size = DEFAULT_BATCH_SIZE
+
+    def __init__(self, model, batch_size=DEFAULT_BATCH_SIZE, jit_compile="auto",
+                 description=None):
+        super().__init__(model, batch_size)
         import keras
 
-        self.batch_size = int(batch_size)
         self.backend = keras.backend.backend()
         self.jit_compile = jit_compile is True
-        self.model_seconds = 0.0
-        self.n_predicted = 0
-        self.n_padded = 0
-        self.compiled_shapes = set()
-        self._call = self._build_call()
+        self._description = dict(description or {}, engine=self.name)
+        self._forward = self._build_call()
+
+    @classmethod
+    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto"):
+        """The keras engine of a preset, checkpoint or model (`load_corrector`).
+
+        Args:
+            model: see `dczoo.inference.model_loading.load_corrector`.
+            precision: "float32", "bfloat16" or "int8".
+            batch_size: int or None (`DEFAULT_BATCH_SIZE`).
+            jit_compile: bool or "auto".
+
+        Returns:
+            `BatchedPredictor`.
+        """
+        from dczoo.inference.model_loading import load_corrector
+
+        if isinstance(model, (str, os.PathLike)) and os.fspath(model).lower().endswith(".onnx"):
+            raise DczooInputError(
+                f"--model {os.fspath(model)}: an ONNX model runs with --engine onnxruntime"
+            )
+        model, description = load_corrector(model, precision)
+        return cls(model, batch_size or cls.default_batch_size, jit_compile, description)
+
+    def _geometry_source(self):
+        return self.model.backbone
+
+    def description(self):
+        """A dict describing the model (for the run summary)."""
+        return dict(self._description)
 
     @property
     def pads_batches(self):
         """Whether partial batches are padded to fixed shapes."""
         return self.backend == "jax" or (self.backend == "tensorflow" and self.jit_compile)
+
+    def padded_batch(self, n):
+        """`padded_size(n, batch_size)` on backends with fixed shapes, else `n`."""
+        return padded_size(n, self.batch_size) if self.pads_batches else n
+
+    def _call(self, windows):
+        return self._forward(windows)
 
     def _build_call(self):
         if self.backend == "tensorflow":
@@ -191,30 +201,3 @@ class BatchedPredictor(BatchSplitting):
                 return outputs.detach().cpu().numpy()
 
         return call
-
-    def predict_batch(self, windows):
-        """Predicts one batch of at most `batch_size` windows.
-
-        Args:
-            windows: float32 `(n, rows, length)` numpy array, `n <= batch_size`.
-
-        Returns:
-            float32 `(n, length, 5)` probabilities.
-        """
-        windows = np.ascontiguousarray(windows, dtype=np.float32)
-        n = windows.shape[0]
-        if n == 0:
-            return np.zeros((0, windows.shape[2], 5), np.float32)
-        if n > self.batch_size:
-            raise ValueError(f"{n} windows exceed batch_size {self.batch_size}")
-        size = padded_size(n, self.batch_size) if self.pads_batches else n
-        if size > n:
-            padding = np.zeros((size - n,) + windows.shape[1:], np.float32)
-            windows = np.concatenate([windows, padding])
-        start = time.perf_counter()
-        probs = self._call(windows)
-        self.model_seconds += time.perf_counter() - start
-        self.compiled_shapes.add(size)
-        self.n_predicted += n
-        self.n_padded += size - n
-        return np.asarray(probs[:n], dtype=np.float32)

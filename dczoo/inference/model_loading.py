@@ -18,6 +18,11 @@ from dczoo.presets import CONFIG_FILE
 from dczoo.presets import DEFAULT_PRESET
 from dczoo.presets import default_preset
 
+# Compute precisions of the keras engine (`--precision`, float32 first): the
+# levers whose output bases agree with float32 on >= 99.9% of bases in
+# benchmarks/bench_correct.py --presets (trained teacher_6layer and
+# student_4layer: bfloat16 and Keras int8 keep 99.98-99.996% on every
+# backend; they are not faster on the CPUs measured, see docs/correct.md).
 PRECISIONS = ("float32", "bfloat16", "int8")
 
 

@@ -3,25 +3,23 @@
 `load_onnx_corrector(path)` opens a model written by `dczoo export` (or any
 ONNX model mapping `(batch, rows, length)` windows to `(batch, length, 5)`
 probabilities) and reads the metadata the pipeline needs: the window
-geometry and the quality calibration. `OnnxPredictor` has the interface of
-`BatchedPredictor`, so `ZmwCorrector`, stitching and the writers are the
-same code whichever engine runs the model. Only onnxruntime and numpy are
-needed; no deep learning framework is imported.
+geometry and the quality calibration. `OnnxPredictor` is an
+`dczoo.inference.engine.Engine` like `BatchedPredictor`, so `ZmwCorrector`,
+stitching and the writers are the same code whichever engine runs the
+model. Only onnxruntime and numpy are needed; no deep learning framework is
+imported.
 """
 
 import os
-import time
 
-import numpy as np
-
-from dczoo.constants import VOCAB_SIZE
-from dczoo.constants import num_rows
+from dczoo.constants import MAX_PASSES, VOCAB_SIZE, WindowLayout
 from dczoo.errors import DczooInputError
-from dczoo.inference.batched_predictor import BatchSplitting
+from dczoo.inference.engine import Engine
 from dczoo.inference.onnx_metadata import strip_prefix
 
-# Without dczoo metadata, the geometry is inferred from the input rows.
-_DEFAULT_MAX_PASSES = 20
+# ONNX Runtime's default windows per call: its int8 models ran faster at
+# 32-64 windows than at 256 (benchmarks/bench_onnx_batch.py, docs/onnx.md).
+DEFAULT_ONNX_BATCH_SIZE = 64
 
 
 def _import_onnxruntime():
@@ -102,17 +100,17 @@ class OnnxCorrector:
             self.max_passes = int(meta["max_passes"])
             self.use_ccs_bq = meta.get("use_ccs_bq") == "true"
             self.window_length = int(meta["window_length"])
-        else:
-            self.max_passes = _DEFAULT_MAX_PASSES
-            self.use_ccs_bq = rows == num_rows(_DEFAULT_MAX_PASSES, True)
+        else:  # without dczoo metadata: the default passes, qualities by the rows
+            self.max_passes = MAX_PASSES
+            self.use_ccs_bq = rows == WindowLayout(MAX_PASSES, True).num_rows
             self.window_length = length
-        self.rows = num_rows(self.max_passes, self.use_ccs_bq)
+        self.rows = WindowLayout(self.max_passes, self.use_ccs_bq).num_rows
         expected = f"(batch, {self.rows}, {self.window_length})"
         if rows != self.rows or length != self.window_length or length is None:
+            other = WindowLayout(self.max_passes, not self.use_ccs_bq).num_rows
             raise DczooInputError(
                 f"--model {self.path}: input {window.name!r} has shape {shape}; "
-                f"dczoo windows are {expected} (or (batch, "
-                f"{num_rows(self.max_passes, not self.use_ccs_bq)}, "
+                f"dczoo windows are {expected} (or (batch, {other}, "
                 f"{self.window_length}) with{'out' if self.use_ccs_bq else ''} "
                 "draft qualities)"
             )
@@ -170,8 +168,8 @@ def load_onnx_corrector(handle, threads=None):
     return model, model.description()
 
 
-class OnnxPredictor(BatchSplitting):
-    """`BatchedPredictor`'s interface over an ONNX Runtime session.
+class OnnxPredictor(Engine):
+    """The onnxruntime engine: an `OnnxCorrector` behind `Engine`.
 
     ONNX models exported by dczoo have a dynamic batch dimension, so partial
     batches are run as they are (nothing is padded).
@@ -187,32 +185,43 @@ class OnnxPredictor(BatchSplitting):
     ```
     """
 
+    name = "onnxruntime"
+    default_batch_size = DEFAULT_ONNX_BATCH_SIZE
     backend = "onnxruntime"
     pads_batches = False
 
     def __init__(self, model, batch_size=256):
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.model = model
-        self.batch_size = int(batch_size)
-        self.model_seconds = 0.0
-        self.n_predicted = 0
-        self.n_padded = 0
-        self.compiled_shapes = set()
+        super().__init__(model, batch_size)
 
-    def predict_batch(self, windows):
-        """Predicts at most `batch_size` windows `(n, rows, length)`."""
-        windows = np.ascontiguousarray(windows, dtype=np.float32)
-        n = windows.shape[0]
-        if n == 0:
-            return np.zeros((0, windows.shape[2], VOCAB_SIZE), np.float32)
-        if n > self.batch_size:
-            raise ValueError(f"{n} windows exceed batch_size {self.batch_size}")
-        start = time.perf_counter()
-        probs = self.model.session.run(
+    @classmethod
+    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto"):
+        """The onnxruntime engine of an `.onnx` file (`load_onnx_corrector`).
+
+        Args:
+            model: str or Path of the `.onnx` file, or an `OnnxCorrector`.
+            precision: "float32" only (int8 models are exported as such).
+            batch_size: int or None (`DEFAULT_ONNX_BATCH_SIZE`).
+            jit_compile: ignored.
+
+        Returns:
+            `OnnxPredictor`.
+        """
+        if precision != "float32":
+            raise DczooInputError(
+                f"--precision {precision} applies to the keras engine; for an int8 "
+                "ONNX model export with `dczoo export ... --int8`"
+            )
+        model, _ = load_onnx_corrector(model)
+        return cls(model, batch_size or cls.default_batch_size)
+
+    def _geometry_source(self):
+        return self.model
+
+    def description(self):
+        """A dict describing the model (for the run summary)."""
+        return self.model.description()
+
+    def _call(self, windows):
+        return self.model.session.run(
             [self.model.output_name], {self.model.input_name: windows}
         )[0]
-        self.model_seconds += time.perf_counter() - start
-        self.compiled_shapes.add(n)
-        self.n_predicted += n
-        return np.asarray(probs, dtype=np.float32)

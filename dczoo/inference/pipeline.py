@@ -3,41 +3,34 @@
 Preprocessing (`dczoo.data.iter_zmw_windows`) runs in worker processes
 (`cpus >= 2`) or in a background thread (`cpus <= 1`), ahead of the model by
 up to `batch_zmws` ZMWs; the model runs in fixed-size batches in the main
-thread (`BatchedPredictor` for Keras, `OnnxPredictor` for an exported ONNX
-model with `engine="onnxruntime"`); `ZmwCorrector` stitches and filters the reads
-in input order; the writer puts them in a temporary file that is renamed
-only when the run succeeds. A summary (counters, outcomes, timings) goes to
+thread (a `dczoo.inference.engine.Engine`: `BatchedPredictor` for Keras,
+`OnnxPredictor` for an exported ONNX model with `engine="onnxruntime"`);
+`ZmwCorrector` stitches and filters the reads in input order; the writer puts
+them in a temporary file that is renamed only when the run succeeds. A
+summary (`RunStats`: counters, outcomes, timings) goes to
 `<output>.summary.json`.
 """
 
-import collections
+import contextlib
 import dataclasses
 import json
 import os
 import sys
-import time
 
 from dczoo.atomic import write_text_atomically
-from dczoo.constants import MAX_BASE_QUALITY
+from dczoo.constants import INS_TRIM, MAX_BASE_QUALITY
 from dczoo.errors import DczooInputError
-from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE, BatchedPredictor
+from dczoo.inference.engine import ENGINES, load_engine
 from dczoo.inference.fastq_writer import FastqWriter, is_fastq_path
+from dczoo.inference.model_loading import PRECISIONS
 from dczoo.inference.prefetch import Prefetcher
 from dczoo.inference.quality import QualityCalibration
 from dczoo.inference.read_filter import DEFAULT_MIN_QUALITY, SUCCESS, ReadFilter
+from dczoo.inference.run_stats import RunStats
 from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE
 from dczoo.inference.zmw_corrector import ZmwCorrector
-from dczoo.version import __version__
-
-# ONNX Runtime's default windows per call: its int8 models ran faster at
-# 32-64 windows than at 256 (benchmarks/bench_onnx_batch.py, docs/onnx.md).
-DEFAULT_ONNX_BATCH_SIZE = 64
 
 DEFAULT_BATCH_ZMWS = 100
-
-# What runs the model: Keras on the configured backend, or an exported ONNX
-# model in ONNX Runtime (`dczoo export`); everything else is the same code.
-ENGINES = ("keras", "onnxruntime")
 
 
 def default_cpus():
@@ -57,7 +50,7 @@ class CorrectionOptions:
 
     Attributes:
         batch_size: int or None. Windows per model call; None: the engine's
-            default (256 for Keras, 64 for ONNX Runtime).
+            `default_batch_size` (256 for Keras, 64 for ONNX Runtime).
         batch_zmws: int. ZMWs preprocessed ahead of the model (memory).
         cpus: int. Preprocessing worker processes; 0 or 1 uses a thread.
         skip_windows_above: float. Windows whose draft average quality is
@@ -73,6 +66,9 @@ class CorrectionOptions:
         chunk: str or None. "i/N" (0-based): ZMWs whose ordinal is i mod N.
         progress: bool. Show a progress bar (ZMWs/s) on stderr.
         jit_compile: bool or "auto". XLA for the TensorFlow backend.
+        engine: str. What runs the model: "keras" (the configured Keras
+            backend) or "onnxruntime" (an `.onnx` file from `dczoo export`).
+        precision: str. "float32", "bfloat16" or "int8" (keras engine).
     """
 
     batch_size: int = None
@@ -84,10 +80,12 @@ class CorrectionOptions:
     max_base_quality: int = MAX_BASE_QUALITY
     dc_calibration: str = None
     ccs_calibration: str = "skip"
-    ins_trim: int = 5
+    ins_trim: int = INS_TRIM
     chunk: str = None
     progress: bool = False
     jit_compile: object = "auto"
+    engine: str = ENGINES[0]
+    precision: str = PRECISIONS[0]
 
     def check(self):
         """Raises `DczooInputError` for out-of-range values."""
@@ -100,8 +98,8 @@ class CorrectionOptions:
             problems.append(f"--cpus must be >= 0 (got {self.cpus})")
         if self.min_length < 0 or self.skip_windows_above < 0:
             problems.append("--min-length and --skip-windows-above must be >= 0")
-        if not 0 <= self.max_base_quality <= 93:
-            problems.append("--max-base-quality must be in 0..93")
+        if not 0 <= self.max_base_quality <= MAX_BASE_QUALITY:
+            problems.append(f"--max-base-quality must be in 0..{MAX_BASE_QUALITY}")
         if problems:
             raise DczooInputError("; ".join(problems))
 
@@ -112,13 +110,22 @@ class CorrectedReads(list):
     summary = None
 
 
+def _output_format(output):
+    """"fastq" or "bam", by the name of `output`; else `DczooInputError`."""
+    output = os.fspath(output)
+    if is_fastq_path(output):
+        return "fastq"
+    if output.lower().endswith(".bam"):
+        return "bam"
+    raise DczooInputError(
+        f"{output}: output must end in .fastq, .fq (optionally .gz) or .bam"
+    )
+
+
 def check_output_path(output):
     """Raises `DczooInputError` unless `output` is a writable FASTQ/BAM path."""
     output = os.fspath(output)
-    if not (is_fastq_path(output) or output.lower().endswith(".bam")):
-        raise DczooInputError(
-            f"{output}: output must end in .fastq, .fq (optionally .gz) or .bam"
-        )
+    _output_format(output)
     if os.path.isdir(output):
         raise DczooInputError(f"{output}: output is a directory")
     folder = os.path.dirname(os.path.abspath(output))
@@ -127,22 +134,21 @@ def check_output_path(output):
 
 
 def _open_writer(output, ccs_bam, command_line):
+    """The atomic writer of `output` (a null context when it is None)."""
+    if output is None:
+        return contextlib.nullcontext()
     output = os.fspath(output)
-    if is_fastq_path(output):
+    if _output_format(output) == "fastq":
         return FastqWriter(output)
-    if output.lower().endswith(".bam"):
-        from dczoo.data.bam_reader import open_bam
-        from dczoo.inference.bam_writer import BamWriter
+    from dczoo.data.bam_reader import open_bam
+    from dczoo.inference.bam_writer import BamWriter
 
-        bam = open_bam(ccs_bam, "ccs.bam")
-        try:
-            header = str(bam.header)
-        finally:
-            bam.close()
-        return BamWriter(output, header, command_line)
-    raise DczooInputError(
-        f"{output}: output must end in .fastq, .fq (optionally .gz) or .bam"
-    )
+    bam = open_bam(ccs_bam, "ccs.bam")
+    try:
+        header = str(bam.header)
+    finally:
+        bam.close()
+    return BamWriter(output, header, command_line)
 
 
 def _progress_bar(enabled, subreads_to_ccs, chunk):
@@ -156,40 +162,51 @@ def _progress_bar(enabled, subreads_to_ccs, chunk):
     return tqdm(total=total, unit="ZMW", desc="correct", dynamic_ncols=True, file=sys.stderr)
 
 
-def _load_engine(model, engine, precision, options):
-    """`(model, description, window geometry, predictor)` of an engine."""
-    if engine not in ENGINES:
-        raise DczooInputError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    is_onnx_file = (
-        isinstance(model, (str, os.PathLike)) and os.fspath(model).lower().endswith(".onnx")
-    )
-    if engine == "onnxruntime":
-        from dczoo.inference.onnx_engine import OnnxPredictor, load_onnx_corrector
+class _ReadSink:
+    """Takes each `ZmwResult` of `ZmwCorrector`: counts it, writes and keeps
+    its read, moves the progress bar and hands it to `on_zmw`."""
 
-        if precision != "float32":
-            raise DczooInputError(
-                f"--precision {precision} applies to the keras engine; for an int8 "
-                "ONNX model export with `dczoo export ... --int8`"
-            )
-        model, description = load_onnx_corrector(model)
-        geometry = dict(use_ccs_bq=model.use_ccs_bq, max_passes=model.max_passes,
-                        window_length=model.window_length)
-        batch_size = options.batch_size or DEFAULT_ONNX_BATCH_SIZE
-        return model, description, geometry, OnnxPredictor(model, batch_size)
-    if is_onnx_file:
-        raise DczooInputError(
-            f"--model {os.fspath(model)}: an ONNX model runs with --engine onnxruntime"
-        )
-    from dczoo.inference.model_loading import load_corrector
+    def __init__(self, stats, writer=None, reads=None, on_zmw=None):
+        self.stats = stats
+        self.writer = writer
+        self.reads = reads
+        self.on_zmw = on_zmw
+        self.bar = None
 
-    model, description = load_corrector(model, precision)
-    description["engine"] = "keras"
-    backbone = model.backbone
-    geometry = dict(use_ccs_bq=backbone.use_ccs_bq, max_passes=backbone.max_passes,
-                    window_length=backbone.window_length)
-    predictor = BatchedPredictor(model, options.batch_size or DEFAULT_BATCH_SIZE,
-                                 options.jit_compile)
-    return model, description, geometry, predictor
+    def __call__(self, result):
+        self.stats.add_counters(result.zmw.counters)
+        if result.read is not None:
+            if self.writer is not None:
+                self.writer.write(result.read)
+            if self.reads is not None:
+                self.reads.append(result.read)
+        if self.bar is not None:
+            self.bar.update(1)
+        if self.on_zmw is not None:
+            self.on_zmw(result)
+
+
+def _check_inputs(subreads_to_ccs, ccs_bam, output):
+    if output is not None:
+        check_output_path(output)
+    for path, role in ((subreads_to_ccs, "subreads_to_ccs.bam"), (ccs_bam, "ccs.bam")):
+        if not os.path.isfile(path):
+            raise DczooInputError(f"{path}: {role} does not exist or is not a file")
+
+
+def _correct_all(zmws, corrector, sink, stats, options, subreads_to_ccs):
+    """Feeds every ZMW to `corrector`; returns the `Prefetcher` (timings)."""
+    stats.end_setup()
+    sink.bar = _progress_bar(options.progress, subreads_to_ccs, options.chunk)
+    try:
+        with stats.timed_loop(), Prefetcher(zmws, depth=options.batch_zmws) as prefetched:
+            for zmw in prefetched:
+                corrector.add(zmw)
+            corrector.finish()
+    finally:
+        if sink.bar is not None:
+            sink.bar.close()
+    return prefetched
 
 
 def run_correction(
@@ -199,11 +216,12 @@ def run_correction(
     output=None,
     options=None,
     *,
-    engine="keras",
-    precision="float32",
+    engine=None,
+    precision=None,
     summary_path=None,
     collect=False,
     command_line=None,
+    on_zmw=None,
 ):
     """Corrects every ZMW of a BAM pair (or of one chunk of it).
 
@@ -216,12 +234,15 @@ def run_correction(
             `engine="onnxruntime"`, an `.onnx` file from `dczoo export`.
         output: str or Path (`.fastq`, `.fq`, `.gz`, `.bam`) or None.
         options: `CorrectionOptions` (defaults when None).
-        engine: "keras" (default) or "onnxruntime".
-        precision: "float32" (default), "bfloat16" or "int8" (keras engine).
+        engine: str or None. Replaces `options.engine` when given.
+        precision: str or None. Replaces `options.precision` when given.
         summary_path: where to write the summary JSON; default
             `<output>.summary.json` when `output` is given, else none.
         collect: bool. Also return the passing reads in memory.
         command_line: str recorded in the summary and the BAM `@PG` line.
+        on_zmw: optional callable taking a `ZmwResult` (the ZMW's windows,
+            which kept the draft, every window's calls, the read and its
+            outcome), called once per ZMW in input order.
 
     Returns:
         `CorrectedReads` (empty unless `collect`) whose `.summary` is the
@@ -234,140 +255,49 @@ def run_correction(
     """
     from dczoo.data import iter_zmw_windows
 
-    options = options or CorrectionOptions()
-    options.check()
-    if output is not None:
-        check_output_path(output)
-    for path, role in ((subreads_to_ccs, "subreads_to_ccs.bam"), (ccs_bam, "ccs.bam")):
-        if not os.path.isfile(path):
-            raise DczooInputError(f"{path}: {role} does not exist or is not a file")
-    started = time.perf_counter()
-    calibration_override = options.dc_calibration
-    model, model_info, geometry, predictor = _load_engine(model, engine, precision, options)
-    options = dataclasses.replace(options, batch_size=predictor.batch_size)
-    calibration_text = (
-        model.quality_calibration if calibration_override is None else calibration_override
+    chosen = {"engine": engine, "precision": precision}
+    options = dataclasses.replace(
+        options or CorrectionOptions(), **{k: v for k, v in chosen.items() if v is not None}
     )
-    calibration = QualityCalibration.parse(calibration_text, "--dc-calibration")
+    options.check()
+    _check_inputs(subreads_to_ccs, ccs_bam, output)
+    stats = RunStats(subreads_to_ccs, ccs_bam, output, command_line)
+    engine = load_engine(model, options.engine, options.precision, options.batch_size,
+                         options.jit_compile)
+    own = engine.quality_calibration
+    calibration = QualityCalibration.parse(
+        own if options.dc_calibration is None else options.dc_calibration, "--dc-calibration"
+    )
     ccs_calibration = QualityCalibration.parse(options.ccs_calibration, "--ccs-calibration")
+    options = dataclasses.replace(options, batch_size=engine.batch_size,
+                                  dc_calibration=str(calibration) if calibration else "skip")
     zmws = iter_zmw_windows(
-        subreads_to_ccs,
-        ccs_bam,
-        **geometry,
-        ins_trim=options.ins_trim,
-        cpus=options.cpus,
-        chunk=options.chunk,
-        start_method="spawn",
+        subreads_to_ccs, ccs_bam, **engine.geometry(), ins_trim=options.ins_trim,
+        cpus=options.cpus, chunk=options.chunk, start_method="spawn",
         queue_size=max(1, options.batch_zmws // max(1, options.cpus)),
     )
     reads = CorrectedReads()
-    counters = collections.Counter()
-    writer = _open_writer(output, ccs_bam, command_line) if output is not None else None
-    bar = None
-    try:
-        def emit(zmw, read, outcome):
-            counters.update(zmw.counters)
-            if read is not None:
-                if writer is not None:
-                    writer.write(read)
-                if collect:
-                    reads.append(read)
-            if bar is not None:
-                bar.update(1)
-
+    with _open_writer(output, ccs_bam, command_line) as writer:
+        sink = _ReadSink(stats, writer, reads if collect else None, on_zmw)
         corrector = ZmwCorrector(
-            predictor,
-            emit,
-            calibration=calibration,
-            ccs_calibration=ccs_calibration,
+            engine, sink, calibration=calibration, ccs_calibration=ccs_calibration,
             skip_windows_above=options.skip_windows_above,
             max_base_quality=options.max_base_quality,
             read_filter=ReadFilter(options.min_quality, options.min_length),
         )
-        setup_seconds = time.perf_counter() - started
-        bar = _progress_bar(options.progress, subreads_to_ccs, options.chunk)
-        loop_started = time.perf_counter()
-        with Prefetcher(zmws, depth=options.batch_zmws) as prefetched:
-            for zmw in prefetched:
-                corrector.add(zmw)
-            corrector.finish()
-        loop_seconds = time.perf_counter() - loop_started
-        outcomes = dict(corrector.read_filter.counts)
-        failed = corrector.counts["zmws"] > 0 and outcomes[SUCCESS] == 0
-        if writer is not None:
-            if failed:
-                writer.abort()
-            else:
-                writer.commit()
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-    summary = _summary(
-        subreads_to_ccs, ccs_bam, output, options, engine, precision, model_info,
-        calibration, corrector, predictor, prefetched, dict(sorted(counters.items())),
-        outcomes, setup_seconds, loop_seconds, time.perf_counter() - started,
-        command_line, exit_status=1 if failed else 0,
-    )
+        prefetched = _correct_all(zmws, corrector, sink, stats, options, subreads_to_ccs)
+        failed = corrector.counts["zmws"] > 0 and corrector.read_filter.counts[SUCCESS] == 0
+        if writer is not None and not failed:
+            writer.commit()
+    reads.summary = stats.summary(options, engine, corrector, prefetched, int(failed))
     if summary_path is None and output is not None:
         summary_path = os.fspath(output) + ".summary.json"
     if summary_path is not None:
-        write_text_atomically(summary_path, json.dumps(summary, indent=1) + "\n")
-    reads.summary = summary
+        write_text_atomically(summary_path, json.dumps(reads.summary, indent=1) + "\n")
     return reads
 
 
-def _summary(subreads_to_ccs, ccs_bam, output, options, engine, precision, model_info,
-             calibration, corrector, predictor, prefetched, preprocessing,
-             outcomes, setup_seconds, loop_seconds, total_seconds, command_line,
-             exit_status):
-    counts = corrector.counts
-    settings = dataclasses.asdict(options)
-    settings.update(engine=engine, precision=precision,
-                    dc_calibration=str(calibration) if calibration else "skip")
-    settings.pop("progress")
-    return {
-        "dczoo_version": __version__,
-        "command_line": command_line,
-        "inputs": {"subreads_to_ccs": os.fspath(subreads_to_ccs), "ccs_bam": os.fspath(ccs_bam)},
-        "output": None if output is None else os.fspath(output),
-        "output_written": output is not None and exit_status == 0,
-        "exit_status": exit_status,
-        "model": model_info,
-        "settings": settings,
-        "zmws": counts["zmws"],
-        "windows": {
-            "total": counts["windows"],
-            "model": counts["windows_model"],
-            "skipped_draft_quality": counts["windows_skipped_quality"],
-            "overflow": counts["windows_overflow"],
-            "padding_computed": predictor.n_padded,
-        },
-        "outcomes": outcomes,
-        "reads_written": outcomes[SUCCESS] if exit_status == 0 else 0,
-        "preprocessing_counters": preprocessing,
-        "timings_s": {
-            "setup_model_loading": round(setup_seconds, 3),
-            "preprocess_producer_busy": round(prefetched.busy_seconds, 3),
-            "wait_for_preprocessing": round(prefetched.wait_seconds, 3),
-            "model": round(predictor.model_seconds, 3),
-            "calls_stitch_filter_write": round(corrector.postprocess_seconds, 3),
-            "correction_loop": round(loop_seconds, 3),
-            "total": round(total_seconds, 3),
-        },
-        "throughput": {
-            "zmws_per_s": round(counts["zmws"] / loop_seconds, 3) if loop_seconds else None,
-            "model_windows_per_s": round(predictor.n_predicted / predictor.model_seconds, 2)
-            if predictor.model_seconds else None,
-        },
-    }
-
-
-def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *,
-            engine="keras", precision="float32", **options):
+def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *, on_zmw=None, **options):
     """Corrects reads and returns them (and writes them when `output` is set).
 
     Args:
@@ -380,11 +310,14 @@ def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *,
             file from `dczoo export`.
         output: optional `.fastq`/`.fq`/`.gz`/`.bam` path, written atomically
             (with `<output>.summary.json`).
-        engine: "keras" (default) or "onnxruntime" (the model call only;
-            preprocessing, stitching and writing are the same).
-        precision: "float32", "bfloat16" or "int8" (keras engine).
+        on_zmw: optional callable taking each ZMW's `ZmwResult` (windows,
+            `skipped`, per-window `tokens` and `qualities`, `read`,
+            `outcome`), in input order, whether or not its read passes.
         **options: fields of `CorrectionOptions` (`min_quality=20`,
-            `batch_size`, `skip_windows_above`, `chunk`, ...).
+            `batch_size`, `skip_windows_above`, `chunk`, ...), among them
+            `engine`: "keras" (default) or "onnxruntime" (the model call
+            only; preprocessing, stitching and writing are the same) and
+            `precision`: "float32", "bfloat16" or "int8" (keras engine).
 
     Returns:
         `CorrectedReads`: list of `CorrectedRead` (the reads that pass the
@@ -397,9 +330,12 @@ def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *,
     print(reads[0].name, reads[0].sequence[:20], reads.summary["outcomes"])
     reads = dczoo.inference.correct("subreads_to_ccs.bam", "ccs.bam",
                                     model="student_4layer.onnx", engine="onnxruntime")
+    skipped = {}
+    dczoo.inference.correct("subreads_to_ccs.bam", "ccs.bam",
+                            on_zmw=lambda result: skipped.update({result.name: result.skipped}))
     ```
     """
     return run_correction(
         subreads_to_ccs, ccs_bam, model, output, CorrectionOptions(**options),
-        engine=engine, precision=precision, collect=True,
+        collect=True, on_zmw=on_zmw,
     )

@@ -5,8 +5,7 @@ the draft (bases and qualities), which saves the model's time where it would
 rarely change anything. DeepConsensus 1.2 skips a window when the
 probability-space average of its draft qualities (ignoring the -1 of gap and
 padding columns) is strictly above `skip_windows_above` (45 by default; 0
-turns skipping off). Overflow windows (wider than the model) are always
-passed through.
+turns skipping off).
 """
 
 import numpy as np
@@ -32,15 +31,13 @@ def window_average_quality(ccs_bq):
     return average_phred(ccs_bq, axis=1)
 
 
-def skip_mask(ccs_bq, skip_windows_above=DEFAULT_SKIP_WINDOWS_ABOVE, overflow=None):
+def skip_mask(ccs_bq, skip_windows_above=DEFAULT_SKIP_WINDOWS_ABOVE):
     """Which windows pass the draft through instead of running the model.
 
     Args:
         ccs_bq: int `(n_windows, window_length)` draft qualities.
         skip_windows_above: float. Threshold on the window's average draft
             quality (strictly above skips); 0 or None turns skipping off.
-        overflow: optional bool `(n_windows,)`, windows that always pass
-            through.
 
     Returns:
         bool `(n_windows,)`, True where the draft is kept.
@@ -53,8 +50,6 @@ def skip_mask(ccs_bq, skip_windows_above=DEFAULT_SKIP_WINDOWS_ABOVE, overflow=No
     mask = np.zeros(n, dtype=bool)
     if skip_windows_above:
         mask |= window_average_quality(ccs_bq) > skip_windows_above
-    if overflow is not None:
-        mask |= np.asarray(overflow, dtype=bool)
     return mask
 
 

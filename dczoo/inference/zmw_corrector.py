@@ -5,10 +5,13 @@ across ZMW boundaries, so every model call but the last is a full batch and
 no Python code runs per window. When a batch is predicted its calls are
 scattered back to their ZMWs; a ZMW is stitched, filtered and emitted as soon
 as all its windows are called and every earlier ZMW has been emitted, so the
-output follows the input order whatever the batch size.
+output follows the input order whatever the batch size. Each ZMW is emitted
+as a `ZmwResult`: its windows, which of them kept the draft, the calls of
+every window, and the read.
 """
 
 import collections
+import dataclasses
 import time
 
 import numpy as np
@@ -26,27 +29,51 @@ from dczoo.inference.window_skipping import (
 )
 
 
-class _PendingZmw:
-    """A ZMW whose windows are (partly) waiting for the model."""
+@dataclasses.dataclass
+class ZmwResult:
+    """One corrected ZMW, as `ZmwCorrector` emits it.
 
-    __slots__ = ("zmw", "tokens", "qualities", "remaining")
+    Attributes:
+        zmw: `dczoo.data.ZmwWindows` (name, draft, windows, `window_pos`).
+        skipped: bool `(n_windows,)`, windows that kept the draft.
+        tokens: uint8 `(n_windows, window_length)` called token ids of each
+            window (the model's, or the draft's where skipped).
+        qualities: int32 `(n_windows, window_length)` their qualities.
+        read: `CorrectedRead` when `outcome` is "success", else None.
+        outcome: str, one of `dczoo.inference.read_filter.OUTCOMES`.
+        remaining: int. Windows still waiting for the model (0 once emitted).
 
-    def __init__(self, zmw):
-        shape = (zmw.n_windows, zmw.ccs_bq.shape[1])
-        self.zmw = zmw
-        self.tokens = np.zeros(shape, np.uint8)
-        self.qualities = np.zeros(shape, np.int32)
-        self.remaining = 0
+    Example:
+    ```python
+    def on_zmw(result):
+        print(result.name, result.outcome, result.skipped.sum(), "windows kept the draft")
+
+    correct("subreads_to_ccs.bam", "ccs.bam", on_zmw=on_zmw)
+    ```
+    """
+
+    zmw: object
+    skipped: np.ndarray
+    tokens: np.ndarray
+    qualities: np.ndarray
+    read: object = None
+    outcome: str = None
+    remaining: int = 0
+
+    @property
+    def name(self):
+        """The ZMW's draft read name."""
+        return self.zmw.name
 
 
 class ZmwCorrector:
     """Corrects ZMWs given one at a time, emitting reads in the same order.
 
     Args:
-        predictor: `BatchedPredictor`.
-        emit: callable `(zmw, read_or_None, outcome)`, called once per ZMW in
-            input order; `read` is a `CorrectedRead` when outcome is
-            "success", else None.
+        predictor: an `Engine` (`BatchedPredictor`, `OnnxPredictor`), or
+            anything with `batch_size` and `predict_batch(windows)`.
+        emit: callable taking a `ZmwResult`, called once per ZMW in input
+            order.
         calibration: `QualityCalibration` or None for model qualities.
         ccs_calibration: `QualityCalibration` or None for passed-through
             draft qualities.
@@ -56,7 +83,7 @@ class ZmwCorrector:
 
     Attributes:
         counts: dict of window counters (`windows`, `windows_model`,
-            `windows_skipped_quality`, `windows_overflow`, `zmws`).
+            `windows_skipped_quality`, `zmws`).
         postprocess_seconds: float. Time spent on calls, stitching, filters
             and `emit`.
     """
@@ -80,7 +107,6 @@ class ZmwCorrector:
         self.read_filter = read_filter or ReadFilter()
         self.counts = collections.Counter(
             zmws=0, windows=0, windows_model=0, windows_skipped_quality=0,
-            windows_overflow=0,
         )
         self.postprocess_seconds = 0.0
         self._order = collections.deque()
@@ -90,20 +116,18 @@ class ZmwCorrector:
 
     def add(self, zmw):
         """Takes one `dczoo.data.ZmwWindows` (in input order)."""
-        pending = _PendingZmw(zmw)
+        skip = skip_mask(zmw.ccs_bq, self.skip_windows_above)
+        shape = (zmw.n_windows, zmw.ccs_bq.shape[1])
+        pending = ZmwResult(zmw, skip, np.zeros(shape, np.uint8), np.zeros(shape, np.int32))
         self._order.append(pending)
         self.counts["zmws"] += 1
         self.counts["windows"] += zmw.n_windows
-        overflow = zmw.overflow
-        skip = skip_mask(zmw.ccs_bq, self.skip_windows_above, overflow)
         if skip.any():
-            draft_row = zmw.rows[skip, 4 * zmw.max_passes]
+            draft_row = zmw.rows[skip, zmw.layout.ccs]
             pending.tokens[skip], pending.qualities[skip] = draft_calls(
                 draft_row, zmw.ccs_bq[skip], self.ccs_calibration, self.max_base_quality
             )
-            n_overflow = int(overflow.sum())
-            self.counts["windows_overflow"] += n_overflow
-            self.counts["windows_skipped_quality"] += int(skip.sum()) - n_overflow
+            self.counts["windows_skipped_quality"] += int(skip.sum())
         model_index = np.flatnonzero(~skip)
         pending.remaining = model_index.size
         self.counts["windows_model"] += model_index.size
@@ -131,8 +155,7 @@ class ZmwCorrector:
             raise RuntimeError("ZMWs left unemitted after the last batch")
 
     def _batch_buffer(self, zmw):
-        rows = zmw.rows.shape[1] + 4 + (1 if zmw.use_ccs_bq else 0)
-        shape = (self.predictor.batch_size, rows, zmw.ccs_bq.shape[1])
+        shape = (self.predictor.batch_size, zmw.layout.num_rows, zmw.ccs_bq.shape[1])
         if self._buffer is None:
             self._buffer = np.zeros(shape, np.float32)
         elif self._buffer.shape != shape:
@@ -160,15 +183,14 @@ class ZmwCorrector:
     def _emit_ready(self):
         start = time.perf_counter()
         while self._order and self._order[0].remaining == 0:
-            pending = self._order.popleft()
-            zmw = pending.zmw
+            result = self._order.popleft()
+            zmw = result.zmw
             stitched = stitch_read(
-                zmw.window_pos, pending.tokens, pending.qualities, zmw.ccs_bq.shape[1]
+                zmw.window_pos, result.tokens, result.qualities, zmw.ccs_bq.shape[1]
             )
             sequence, qualities = stitched if stitched is not None else (None, None)
-            outcome = self.read_filter.outcome(sequence, qualities)
-            read = None
-            if outcome == SUCCESS:
-                read = CorrectedRead.from_draft(zmw.draft, sequence, qualities)
-            self.emit(zmw, read, outcome)
+            result.outcome = self.read_filter.outcome(sequence, qualities)
+            if result.outcome == SUCCESS:
+                result.read = CorrectedRead.from_draft(zmw.draft, sequence, qualities)
+            self.emit(result)
         self.postprocess_seconds += time.perf_counter() - start

@@ -211,3 +211,40 @@ def test_precision_levers_are_offered(human_1m, tiny_preset, tmp_path, whole_run
     assert summary["model"]["precision"] == precision
     reads = read_fastq(output)
     assert [r[0] for r in reads] == [r[0] for r in whole_run]
+
+
+def test_on_zmw_hands_out_every_zmw_with_its_windows_and_calls(human_1m, tiny_preset, whole_run):
+    from dczoo.inference import correct
+
+    results = []
+    reads = correct(*human_1m, tiny_preset, min_quality=0, chunk="0/3", cpus=0,
+                    on_zmw=results.append)
+    summary = reads.summary
+    assert [r.name for r in results] == [whole_run[i][0] for i in (0, 3, 6, 9)]
+    assert [r.read for r in results if r.read is not None] == list(reads)
+    assert sum(r.zmw.n_windows for r in results) == summary["windows"]["total"]
+    assert sum(int(r.skipped.sum()) for r in results) == summary["windows"]["skipped_draft_quality"]
+    for result in results:
+        n, length = result.zmw.n_windows, result.zmw.ccs_bq.shape[1]
+        assert result.skipped.shape == (n,) and result.outcome == "success"
+        assert result.tokens.shape == result.qualities.shape == (n, length)
+        assert result.remaining == 0
+        draft_row = result.zmw.rows[result.skipped, result.zmw.layout.ccs]
+        np.testing.assert_array_equal(result.tokens[result.skipped], draft_row)
+
+
+def test_engine_interface_of_the_keras_engine(tiny_preset):
+    from dczoo.constants import WindowLayout
+    from dczoo.inference.engine import ENGINES, Engine, load_engine
+
+    engine = load_engine(tiny_preset, "keras", batch_size=4)
+    assert isinstance(engine, Engine) and isinstance(engine, BatchedPredictor)
+    assert engine.name == ENGINES[0] and engine.batch_size == 4
+    assert engine.geometry() == {"max_passes": 20, "use_ccs_bq": False, "window_length": 100}
+    assert engine.layout == WindowLayout(20, False)
+    assert engine.quality_calibration == "0,1.197654,-0.99781"
+    description = engine.description()
+    assert description["engine"] == "keras" and description["source"] == "preset"
+    windows = np.zeros((6, engine.layout.num_rows, engine.window_length), np.float32)
+    assert engine.predict(windows).shape == (6, 100, 5) and engine.n_predicted == 6
+    assert load_engine(tiny_preset).batch_size == BatchedPredictor.default_batch_size

@@ -18,12 +18,6 @@ def test_strictly_above_and_gaps_ignored():
     assert skip_mask(ccs_bq, 45).tolist() == [False, True, False, False]
 
 
-def test_overflow_windows_always_pass_through():
-    ccs_bq = np.array([[10, 10], [10, 10]])
-    assert skip_mask(ccs_bq, 45, overflow=[False, True]).tolist() == [False, True]
-    assert skip_mask(ccs_bq, 0, overflow=[True, False]).tolist() == [True, False]
-
-
 def test_draft_calls_cap_and_keep_tokens():
     tokens, q = draft_calls(np.array([[1, 0, 4]]), np.array([[95, -1, 30]]))
     assert tokens.tolist() == [[1, 0, 4]]

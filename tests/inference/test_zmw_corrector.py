@@ -51,7 +51,7 @@ def test_any_batch_size_gives_the_reference_reads(
     emitted = []
     corrector = ZmwCorrector(
         predictor,
-        lambda zmw, read, outcome: emitted.append((zmw.name, read, outcome)),
+        lambda result: emitted.append((result.name, result.read, result.outcome)),
         calibration=QualityCalibration.parse("0,1.197654,-0.99781"),
         skip_windows_above=skip_above,
         read_filter=ReadFilter(min_quality=0),
@@ -74,7 +74,7 @@ def test_filtered_reads_are_reported_in_order(zmws, reference_windows, teacher_p
     emitted = []
     corrector = ZmwCorrector(
         predictor,
-        lambda zmw, read, outcome: emitted.append((zmw.name, read, outcome)),
+        lambda result: emitted.append((result.name, result.read, result.outcome)),
         calibration=QualityCalibration.parse("0,1.197654,-0.99781"),
         read_filter=ReadFilter(min_quality=20),
     )
