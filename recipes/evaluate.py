@@ -163,26 +163,48 @@ def _read_fastq(path):
 
 
 def corrected_reads(model, handle, set_name, folder, cache_dir):
-    """The set's reads corrected by `model`, from the cache when it holds them."""
+    """The set's reads corrected by `model` (from the cache when it holds them).
+
+    Returns:
+        (reads, seconds, origin): reads as (name, sequence, qualities); the
+        correction's wall-clock seconds; origin: name -> bool array over the
+        read's bases, True where the base comes from a window that kept the
+        draft (above the skip threshold), False where the model called it.
+    """
     from dczoo.inference import correct
 
     os.makedirs(cache_dir, exist_ok=True)
     fastq = os.path.join(cache_dir, f"{set_name}.fastq")
-    info_path = fastq + ".json"
+    info_path, origin_path = fastq + ".json", fastq + ".origin.npz"
     if os.path.isfile(info_path):
         with open(info_path) as stream:
             info = json.load(stream)
         if info.get("handle") == handle and info.get("folder") == os.path.abspath(folder):
-            return _read_fastq(fastq), info["seconds"]
+            origin = {}  # a cache written before origins were kept has none
+            if os.path.isfile(origin_path):
+                with np.load(origin_path) as stored:
+                    origin = {name: stored[name] for name in stored.files}
+            return _read_fastq(fastq), info["seconds"], origin
+    origin = {}
+
+    def record_origin(result):
+        counts = (result.tokens > 0).sum(axis=1)
+        origin[result.name] = np.repeat(result.skipped, counts)
+
     start = time.time()
     reads = correct(os.path.join(folder, "subreads_to_ccs.bam"), os.path.join(folder, "ccs.bam"),
-                    model=model, min_quality=0)
+                    model=model, min_quality=0, on_zmw=record_origin)
     seconds = time.time() - start
     triples = [(r.name, r.sequence, np.asarray(r.qualities)) for r in reads]
+    # the stitched read is the windows' calls in order, gaps removed; keep origins that agree
+    lengths = {name: len(sequence) for name, sequence, _ in triples}
+    origin = {name: mask for name, mask in origin.items() if lengths.get(name) == len(mask)}
     _write_fastq(fastq, triples)
+    np.savez(origin_path + ".tmp.npz", **origin)
+    os.replace(origin_path + ".tmp.npz", origin_path)
     with open(info_path, "w") as stream:
         json.dump({"handle": handle, "folder": os.path.abspath(folder), "seconds": seconds}, stream)
-    return triples, seconds
+    return triples, seconds, origin
 
 
 def main(argv=None):
@@ -198,7 +220,7 @@ def main(argv=None):
     for set_name, spec in sets.items():
         truths[set_name] = load_truth(os.path.join(spec["folder"], "truth_to_ccs.bam"))
         reads, extra = draft_reads(spec["folder"])
-        rows, counts = measure_reads(reads, truths[set_name], extra)
+        rows, counts, _ = measure_reads(reads, truths[set_name], extra)
         drafts[set_name] = rows
         results["draft"][set_name] = summarize(rows, counts)
         print(f"[evaluate] draft {set_name}: {results['draft'][set_name]['reads']} reads, "
@@ -216,11 +238,11 @@ def main(argv=None):
                  "num_layers": int(model.num_layers), "quality_calibration": model.quality_calibration,
                  "window": window_metrics(model, test_windows, test_labels)}
         for set_name, set_spec in sets.items():
-            reads, seconds = corrected_reads(model, handle, set_name, set_spec["folder"],
-                                             os.path.join(args.out, "reads", name))
+            reads, seconds, origin = corrected_reads(model, handle, set_name, set_spec["folder"],
+                                                     os.path.join(args.out, "reads", name))
             extra = {r["name"]: {"np": r.get("np")} for r in drafts[set_name]}
-            rows, counts = measure_reads(reads, truths[set_name], extra)
-            entry[set_name] = dict(summarize(rows, counts), correct_seconds=seconds,
+            rows, counts, by_origin = measure_reads(reads, truths[set_name], extra, origin=origin)
+            entry[set_name] = dict(summarize(rows, counts, by_origin), correct_seconds=seconds,
                                    bootstrap=bootstrap(rows, drafts[set_name], args.bootstrap))
             if set_name == "human_1m":
                 entry[set_name]["per_read"] = per_read_changes(rows, drafts[set_name])

@@ -13,24 +13,29 @@ ERROR_KEYS = ("mismatches", "insertions", "deletions", "hp_insertions", "nonhp_i
               "hp_deletions", "nonhp_deletions")
 
 
-def measure_reads(reads, truths, extra=None):
+def measure_reads(reads, truths, extra=None, origin=None):
     """Per-read measurements and the set's base-quality counts.
 
     Args:
         reads: iterable of (name, sequence, qualities).
         truths: dict name -> true sequence (reads without truth are skipped).
         extra: optional dict name -> dict merged into each read's row (e.g. np).
+        origin: optional dict name -> bool array over the read's bases, True
+            where the base kept the draft (a skipped window).
 
     Returns:
-        (rows, counts): list of dicts (`name`, `length`, `truth_length`,
-        `identity`, `predicted_q`, error counts) and a
-        `dczoo.analysis.calibration.QualityCounts`.
+        (rows, counts, by_origin): list of dicts (`name`, `length`,
+        `truth_length`, `identity`, `predicted_q`, error counts), a
+        `dczoo.analysis.calibration.QualityCounts` of all bases, and (with
+        `origin`) a dict "model"/"draft" -> `QualityCounts` of the bases the
+        model called and of those that kept the draft, else None.
     """
     from dczoo.analysis import read_errors
-    from dczoo.analysis.calibration import QualityCounts
+    from dczoo.analysis.calibration import QualityCounts, aligned_base_errors
     from dczoo.inference.read_filter import read_quality
 
     counts = QualityCounts()
+    by_origin = {"model": QualityCounts(), "draft": QualityCounts()} if origin is not None else None
     rows = []
     for name, sequence, qualities in reads:
         if name not in truths:
@@ -47,8 +52,13 @@ def measure_reads(reads, truths, extra=None):
         row.update({k: int(errors[k]) for k in ERROR_KEYS})
         row.update((extra or {}).get(name, {}))
         rows.append(row)
-        counts.add_read(sequence, qualities, truth)
-    return rows, counts
+        errors_per_base = aligned_base_errors(sequence, truth)
+        counts.add(qualities, errors_per_base)
+        mask = origin.get(name) if origin is not None else None
+        if mask is not None and len(mask) == len(sequence):
+            by_origin["draft"].add(qualities[mask], errors_per_base[mask])
+            by_origin["model"].add(qualities[~mask], errors_per_base[~mask])
+    return rows, counts, by_origin
 
 
 def _arrays(rows, names):
@@ -66,12 +76,13 @@ def yield_bases(identity, length, predicted_q, quality, weights=None, min_predic
     return values.sum() if weights is None else weights @ values
 
 
-def summarize(rows, counts=None):
+def summarize(rows, counts=None, by_origin=None):
     """The set's totals: identity, yield, errors per kb of truth, calibration.
 
     Args:
         rows: `measure_reads` rows.
         counts: optional `QualityCounts` of the same reads.
+        by_origin: optional dict "model"/"draft" -> `QualityCounts`.
 
     Returns:
         dict.
@@ -91,9 +102,15 @@ def summarize(rows, counts=None):
         "mean_predicted_q": float(predicted.mean()),
     }
     if counts is not None:
-        out["calibration"] = {"table": counts.table(), "max_deviation_q40": counts.max_deviation(40.0),
-                              "counts": counts.to_dict()}
+        out["calibration"] = _calibration(counts)
+    for key, part in (by_origin or {}).items():
+        out[f"calibration_{key}_bases"] = _calibration(part)
     return out
+
+
+def _calibration(counts):
+    return {"table": counts.table(), "max_deviation_q40": counts.max_deviation(40.0),
+            "bases": int(counts.right.sum() + counts.wrong.sum()), "counts": counts.to_dict()}
 
 
 def bootstrap(model_rows, draft_rows, replicates=2000, seed=0, level=0.95):

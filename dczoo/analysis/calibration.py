@@ -32,8 +32,8 @@ _CIGAR = re.compile(r"(\d+)([=XID])")
 _BINS = (0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 60, MAX_BASE_QUALITY + 1)
 
 
-def _aligned_base_errors(read, truth):
-    """bool array over the read's bases: True where the base is an error."""
+def aligned_base_errors(read, truth):
+    """bool array over the read's bases: True where the base is an error (global alignment to `truth`)."""
     import edlib
 
     errors = np.zeros(len(read), bool)
@@ -80,7 +80,7 @@ class QualityCounts:
             qualities: int array, one per read base.
             truth: str, the true sequence on the read's strand.
         """
-        self.add(qualities, _aligned_base_errors(read, truth))
+        self.add(qualities, aligned_base_errors(read, truth))
 
     def merge(self, other):
         self.right += other.right
@@ -170,7 +170,7 @@ def window_quality_counts(probabilities, labels, calibration=None, counts=None):
         keep = row_tokens > 0
         read = letters[row_tokens[keep]].tobytes().decode()
         truth = letters[row_label[row_label > 0]].tobytes().decode()
-        counts.add(row_quals[keep], _aligned_base_errors(read, truth))
+        counts.add(row_quals[keep], aligned_base_errors(read, truth))
     return counts
 
 
