@@ -1,5 +1,6 @@
-# dczoo: `make demo` corrects the bundled example offline; `make test` runs the
-# suite once per Keras backend. Both create .venv first if it is missing.
+# dczoo: `make demo` corrects the bundled example offline; `make test` runs ruff
+# (`make lint`) and then the suite once per Keras backend. Both create .venv
+# first if it is missing.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 BACKENDS ?= jax tensorflow torch
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo space clean
+.PHONY: setup lint test demo space clean
 
 $(VENV)/.installed: pyproject.toml .ci/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +20,11 @@ $(VENV)/.installed: pyproject.toml .ci/constraints.txt
 
 setup: $(VENV)/.installed
 
-test: setup
+# Rules and exclusions: [tool.ruff] in pyproject.toml.
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: setup lint
 	@failed=""; \
 	for backend in $(BACKENDS); do \
 		echo "=== KERAS_BACKEND=$$backend"; \

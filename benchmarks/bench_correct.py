@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from read_agreement import read_agreement
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 REFERENCE = SHARED / "data" / "reference"
@@ -100,56 +102,6 @@ def _e2e(model, subreads, ccs, precision="float32", batch_size=256):
     }
 
 
-def _matched_pairs(cigar):
-    """(query index, target index) of the '=' columns of an edlib CIGAR."""
-    import re
-
-    q = t = 0
-    for length, op in re.findall(r"(\d+)([=XID])", cigar):
-        length = int(length)
-        if op == "=":
-            yield from zip(range(q, q + length), range(t, t + length))
-        if op in "=XI":
-            q += length
-        if op in "=XD":
-            t += length
-
-
-def _agreement(reference_reads, reads):
-    """Fraction of float32 bases reproduced, and the quality change.
-
-    Each read is aligned to its float32 counterpart (edlib, global); bases in
-    '=' columns count as identical, and their quality differences give the
-    quality change.
-    """
-    import edlib
-    import numpy as np
-
-    from dczoo.inference.quality import average_phred
-
-    total = identical = 0
-    deltas, read_deltas = [], []
-    for ref, other in zip(reference_reads, reads, strict=True):
-        total += len(ref.sequence)
-        if ref.sequence == other.sequence:
-            pairs = np.arange(len(ref.sequence))
-            pairs = np.stack([pairs, pairs], 1)
-        else:
-            cigar = edlib.align(other.sequence, ref.sequence, task="path")["cigar"]
-            pairs = np.array(list(_matched_pairs(cigar)), dtype=int).reshape(-1, 2)
-        identical += len(pairs)
-        deltas.append(other.qualities[pairs[:, 0]].astype(int) - ref.qualities[pairs[:, 1]].astype(int))
-        read_deltas.append(average_phred(other.qualities) - average_phred(ref.qualities))
-    delta = np.concatenate(deltas)
-    return {
-        "identical_bases": identical / total,
-        "reads_identical": sum(a.sequence == b.sequence for a, b in zip(reference_reads, reads)),
-        "mean_base_quality_change": float(delta.mean()),
-        "mean_abs_base_quality_change": float(np.abs(delta).mean()),
-        "mean_read_quality_change": float(np.mean(read_deltas)),
-    }
-
-
 def _load(name, presets):
     """The converted reference checkpoint, or the trained preset, of `name`."""
     if presets:
@@ -208,7 +160,7 @@ def worker(args):
                 speed = _model_speed(lever_model, windows[: args.batch_size], args.batch_size, 1)
                 reads, e2e = _e2e(lever_model, *inputs[0][1:], batch_size=args.batch_size)
                 speed["e2e_zmws_per_s_incl_compile"] = e2e["zmws_per_s"]
-                speed.update(_agreement(float32_reads["human_1m"], reads))
+                speed.update(read_agreement(float32_reads["human_1m"], reads))
                 entry[f"lever_{precision}"] = speed
         print(f"[{result['backend']}] {name} done", file=sys.stderr, flush=True)
     result["load_average_end"] = os.getloadavg()
@@ -289,7 +241,7 @@ def main():
         environment = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
         print(f"=== {backend}", file=sys.stderr, flush=True)
         done = subprocess.run(command, env=environment, capture_output=True, text=True, cwd=REPO)
-        lines = [l for l in done.stdout.splitlines() if l.startswith("RESULT ")]
+        lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
         if done.returncode or not lines:
             print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"{backend} failed")

@@ -45,8 +45,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 HUMAN_1M = SHARED / "data" / "human_1m"
 WINDOWS = SHARED / "data" / "reference" / "windows" / "inference.npz"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO))
+
+from read_agreement import read_agreement  # noqa: E402
 
 
 def _models():
@@ -123,19 +124,16 @@ def base_agreement(probabilities, baseline):
 def _window_sets(args):
     import numpy as np
 
+    from dczoo.data import load_split
+
     with np.load(WINDOWS) as archive:
         sets = {"human_1m": np.ascontiguousarray(archive["subreads/encoded"][..., 0])}
     if args.test_windows:
-        sys.path.insert(0, str(REPO / "recipes"))
-        from evaluate import load_test_windows
-
-        sets["held_out_sim"], _ = load_test_windows(args.test_windows, args.window_sample)
+        sets["held_out_sim"], _ = load_split(args.test_windows, "test", sample=args.window_sample)
     return sets
 
 
 def run(args):
-    from bench_correct import _agreement
-
     from dczoo.examples import example_dir
 
     window_sets = _window_sets(args)
@@ -154,8 +152,8 @@ def run(args):
                 if baseline is None:
                     baseline = (reads, example_reads, probabilities)
                 row = {"model": label, "engine": name, "windows_per_s": rate, **e2e,
-                       **_agreement(baseline[0], reads),
-                       "bundled_example": _agreement(baseline[1], example_reads),
+                       **read_agreement(baseline[0], reads),
+                       "bundled_example": read_agreement(baseline[1], example_reads),
                        "window_base_agreement": {
                            k: base_agreement(p, baseline[2][k]) for k, p in probabilities.items()},
                        "windows_compared": {k: len(v) for k, v in window_sets.items()}}

@@ -104,9 +104,10 @@ def run_worker(args):
     """Times one backend (KERAS_BACKEND is set by the parent)."""
     import keras
 
-    from dczoo.distill import Distiller, make_optimizer, student_from_teacher
+    from dczoo.distill import Distiller, student_from_teacher
     from dczoo.losses import AlignmentLoss
     from dczoo.models import DeepConsensusBackbone, DeepConsensusCorrector
+    from dczoo.optimizers import make_optimizer
 
     keras.utils.set_random_seed(0)
     windows, labels = _windows(args.batch)

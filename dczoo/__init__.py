@@ -4,8 +4,7 @@ Sub-packages are imported on first use, so that `dczoo.data` (numpy and
 pysam only) does not pull in Keras and a deep learning backend.
 """
 
-import importlib
-
+from dczoo.lazy_exports import lazy_exports as _lazy_exports
 from dczoo.version import __version__
 
 _SUBMODULES = (
@@ -17,24 +16,14 @@ _SUBMODULES = (
     "layers",
     "losses",
     "models",
+    "optimizers",
     "presets",
     "simulate",
 )
 
+_EXPORTS = {
+    "correct": "dczoo.inference.pipeline",
+    "upload_preset": "dczoo.hub.upload",
+}
 
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"dczoo.{name}")
-    if name == "correct":
-        from dczoo.inference.pipeline import correct
-
-        return correct
-    if name == "upload_preset":
-        from dczoo.hub.upload import upload_preset
-
-        return upload_preset
-    raise AttributeError(f"module 'dczoo' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_SUBMODULES) + ["correct", "upload_preset"])
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS, globals(), submodules=_SUBMODULES)

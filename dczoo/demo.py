@@ -13,11 +13,9 @@ import time
 
 import pysam
 
-from dczoo.analysis.truth_identity import identity_to_truth
-from dczoo.analysis.truth_identity import load_truth
+from dczoo.analysis.truth_identity import identity_to_truth, load_truth
 from dczoo.examples import example_dir
-from dczoo.presets import DEFAULT_PRESET
-from dczoo.presets import default_preset
+from dczoo.presets import DEFAULT_PRESET, default_preset
 
 
 def main(out_dir="demo_output"):

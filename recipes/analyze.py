@@ -229,8 +229,9 @@ def write_markdown(result, args, path):
 
 def main(argv=None):
     from dczoo.analysis import attention_distance, linear_cka
+    from dczoo.data import load_split
     from dczoo.inference.model_loading import load_corrector
-    from evaluate import _named, load_test_windows
+    from evaluate import _named
 
     args = parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -240,7 +241,7 @@ def main(argv=None):
         name, handle = _named(spec)
         models[name], _ = load_corrector(handle)
     reference = args.reference_model or max(models, key=lambda n: models[n].num_layers)
-    windows, labels = load_test_windows(args.test_windows, args.agreement_windows)
+    windows, labels = load_split(args.test_windows, "test", sample=args.agreement_windows)
     started = time.time()
     result = {"models": dict(_named(s) for s in specs), "reference_model": reference}
     result["error_profile"] = error_profiles(models, args.test_sim, args.chunk)

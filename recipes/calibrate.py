@@ -10,6 +10,12 @@ piecewise-linear map from predicted to empirical quality is fitted, and the
 model is saved as a new preset carrying it (`quality_calibration`, used by
 `dczoo correct`, the ONNX export and the Space alike).
 
+With `--draft-sim` (the BAM folder of the same held-out set), the qualities of
+the draft bases that windows above the skip threshold keep are fitted the same
+way (`draft_quality_calibration`, the default of `dczoo correct
+--ccs-calibration`): the drafts those windows keep are the draft caller's, and
+their qualities are as calibrated as that caller makes them.
+
 Example:
     KERAS_BACKEND=tensorflow python recipes/calibrate.py --model runs/teacher/best \\
         --windows runs/data/windows_calibration --out runs/teacher/calibrated
@@ -34,6 +40,8 @@ def parse_args(argv=None):
     parser.add_argument("--windows", required=True, help="labelled windows folder (dczoo preprocess)")
     parser.add_argument("--split", default="test", help="split of --windows to use (default: test)")
     parser.add_argument("--out", required=True, help="folder of the calibrated preset")
+    parser.add_argument("--draft-sim", help="BAM folder of the held-out set: also fit the qualities of "
+                                            "the draft bases that skipped windows keep")
     parser.add_argument("--window-sample", type=int, default=40000,
                         help="windows used at most (a random sample)")
     parser.add_argument("--min-bases", type=int, default=2000, help="smallest group of the fit")
@@ -43,21 +51,44 @@ def parse_args(argv=None):
 
 def labelled_windows(folder, split, sample, seed=0, with_passes=False):
     """(windows, labels[, num_passes]) the model would see: windows above the skip threshold left out."""
-    from dczoo.data import read_shard, shard_paths
+    from dczoo.data import load_split
     from dczoo.inference.window_skipping import skip_mask
 
-    windows, labels, passes = [], [], []
-    for path, _ in shard_paths(folder, split):
-        shard = read_shard(path, clip=True)
-        keep = ~skip_mask(shard["ccs_bq"])
-        windows.append(shard["windows"][keep])
-        labels.append(shard["labels"][keep])
-        passes.append(np.asarray(shard["num_passes"])[keep])
-    windows, labels, passes = np.concatenate(windows), np.concatenate(labels), np.concatenate(passes)
-    pick = np.sort(np.random.default_rng(seed).permutation(len(windows))[:sample])
-    if with_passes:
-        return windows[pick], labels[pick], passes[pick]
-    return windows[pick], labels[pick]
+    return load_split(folder, split, sample=sample, seed=seed, with_passes=with_passes,
+                      where=lambda meta: ~skip_mask(meta["ccs_bq"]))
+
+
+def kept_draft_counts(sim_folder):
+    """Right/wrong draft bases, per draft quality, of the windows `dczoo correct` keeps as drafts.
+
+    Args:
+        sim_folder: BAM folder with subreads_to_ccs.bam, ccs.bam, truth_to_ccs.bam.
+
+    Returns:
+        `dczoo.analysis.calibration.QualityCounts`.
+    """
+    from dczoo.analysis import load_truth
+    from dczoo.analysis.calibration import QualityCounts, aligned_base_errors
+    from dczoo.data import iter_zmw_windows
+    from dczoo.inference.window_skipping import skip_mask
+
+    truth = load_truth(os.path.join(sim_folder, "truth_to_ccs.bam"))
+    counts = QualityCounts()
+    for zmw in iter_zmw_windows(os.path.join(sim_folder, "subreads_to_ccs.bam"),
+                                os.path.join(sim_folder, "ccs.bam")):
+        if zmw.name not in truth or not len(zmw.window_pos):
+            continue
+        sequence = zmw.draft.sequence
+        qualities = np.asarray(zmw.draft.qualities)
+        kept = np.zeros(len(sequence), bool)
+        bases_per_window = (zmw.ccs_bq >= 0).sum(axis=1)
+        for start, count, skipped in zip(zmw.window_pos, bases_per_window, skip_mask(zmw.ccs_bq)):
+            if skipped:
+                kept[start:start + count] = True
+        if kept.any():
+            errors = aligned_base_errors(sequence, truth[zmw.name])
+            counts.add(qualities[kept], errors[kept])
+    return counts
 
 
 def main(argv=None):
@@ -72,6 +103,27 @@ def main(argv=None):
     calibration = fit_quality_calibration(before, min_bases=args.min_bases)
     after = window_quality_counts(probabilities, labels, calibration=calibration)
     model.quality_calibration = str(calibration)
+    draft_report = None
+    if args.draft_sim:
+        from dczoo.inference.quality import finish_qualities
+
+        kept = kept_draft_counts(args.draft_sim)
+        draft_calibration = fit_quality_calibration(kept, min_bases=args.min_bases)
+        model.draft_quality_calibration = str(draft_calibration)
+        q = np.repeat(np.arange(len(kept.right)), kept.right + kept.wrong)
+        wrong = np.concatenate([np.r_[np.ones(w, bool), np.zeros(r, bool)]
+                                for r, w in zip(kept.right, kept.wrong)])
+        from dczoo.analysis.calibration import QualityCounts
+
+        kept_after = QualityCounts()
+        kept_after.add(finish_qualities(q.astype(np.float32), draft_calibration), wrong)
+        draft_report = {"calibration": str(draft_calibration), "fitted_on": os.path.abspath(args.draft_sim),
+                        "before": {"table": kept.table(), "counts": kept.to_dict()},
+                        "after": {"table": kept_after.table()},
+                        "max_deviation_up_to_q40_before": kept.max_deviation(),
+                        "max_deviation_up_to_q40_after": kept_after.max_deviation()}
+        print(f"[calibrate] kept draft bases: {draft_calibration}; max |empirical - predicted| up to Q40 "
+              f"before {kept.max_deviation():.2f}, after {kept_after.max_deviation():.2f}")
     metadata = {}
     metadata_path = os.path.join(args.model, "metadata.json")
     if os.path.isfile(metadata_path):
@@ -84,6 +136,8 @@ def main(argv=None):
         "max_deviation_up_to_q40_after": after.max_deviation(),
         "command": "python recipes/calibrate.py " + " ".join(sys.argv[1:]) if argv is None else "",
     }
+    if draft_report:
+        metadata["draft_quality_calibration"] = {k: v for k, v in draft_report.items() if k != "before"}
     # what save_to_preset records itself is recorded anew
     for key in ("weights_sha256", "weights_dtype", "date_saved", "dczoo_version", "keras_version",
                 "backend_saved_with", "class_name", "parameter_count", "num_layers"):
@@ -91,7 +145,7 @@ def main(argv=None):
     model.save_to_preset(args.out, metadata=metadata)
     report = {"calibration": str(calibration), "windows": int(len(windows)),
               "before": {"table": before.table(), "counts": before.to_dict()},
-              "after": {"table": after.table(), "counts": after.to_dict()}}
+              "after": {"table": after.table(), "counts": after.to_dict()}, "draft": draft_report}
     with open(os.path.join(args.out, "calibration.json"), "w") as handle:
         json.dump(report, handle, indent=1)
     print(f"[calibrate] {calibration}")

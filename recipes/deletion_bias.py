@@ -170,7 +170,6 @@ def _run_length(sequence, index):
 def model_deletions(handle, windows_folder, split, max_windows):
     """The model's added deletions on labelled windows, by context, and the gap-margin sweep."""
     from calibrate import labelled_windows
-
     from dczoo.constants import row_slices
     from dczoo.inference.model_loading import load_corrector
 

@@ -137,16 +137,9 @@ def windows_per_second(models, windows, batch_size=256, rounds=5):
 
 
 def load_test_windows(folder, sample, seed=0):
-    from dczoo.data import read_shard, shard_paths
+    from dczoo.data import load_split
 
-    windows, labels = [], []
-    for path, _ in shard_paths(folder, "test"):
-        shard = read_shard(path, clip=True)
-        windows.append(shard["windows"])
-        labels.append(shard["labels"])
-    windows, labels = np.concatenate(windows), np.concatenate(labels)
-    pick = np.random.default_rng(seed).permutation(len(windows))[:sample]
-    return windows[np.sort(pick)], labels[np.sort(pick)]
+    return load_split(folder, "test", sample=sample, seed=seed)
 
 
 def _write_fastq(path, reads):
@@ -208,9 +201,8 @@ def corrected_reads(model, handle, set_name, folder, cache_dir):
 
 
 def main(argv=None):
-    from read_metrics import bootstrap, measure_reads, per_read_changes, summarize
-
     from dczoo.analysis import load_truth
+    from read_metrics import bootstrap, measure_reads, per_read_changes, summarize
 
     args = parse_args(argv)
     os.makedirs(args.out, exist_ok=True)

@@ -47,21 +47,13 @@ def scores(model, windows, labels):
 
 
 def main(argv=None):
-    from dczoo.data import read_shard, shard_paths
+    from dczoo.data import load_split
     from dczoo.distill import student_from_teacher
     from dczoo.distill.student_init import STRATEGIES
     from dczoo.models import DeepConsensusCorrector
 
     args = parse_args(argv)
-    windows, labels = [], []
-    for path, _ in shard_paths(args.data, "eval"):
-        shard = read_shard(path, clip=True)
-        windows.append(shard["windows"])
-        labels.append(shard["labels"])
-        if sum(len(w) for w in windows) >= args.windows:
-            break
-    windows = np.concatenate(windows)[: args.windows]
-    labels = np.concatenate(labels)[: args.windows]
+    windows, labels = load_split(args.data, "eval", limit=args.windows)
     teacher = DeepConsensusCorrector.from_preset(args.teacher)
     result = {"teacher": args.teacher, "windows": int(len(windows)),
               "teacher_scores": scores(teacher, windows, labels), "students": []}

@@ -16,12 +16,9 @@ Example:
 import argparse
 import json
 import os
-import sys
 import tempfile
 
 import numpy as np
-
-sys.path.insert(0, os.path.dirname(__file__))
 
 
 def parse_args(argv=None):
@@ -77,8 +74,7 @@ def _summary(entry):
 
 
 def main(argv=None):
-    from evaluate import load_test_windows
-
+    from dczoo.data import load_split
     from dczoo.models import DeepConsensusCorrector
     from dczoo.presets import BUILTIN_PRESETS
 
@@ -119,7 +115,7 @@ def main(argv=None):
         }
         metadata["evaluation_details"] = {"model": _summary(entry_results), "draft": _summary(draft)}
 
-    windows, _ = load_test_windows(args.test_windows, args.windows)
+    windows, _ = load_split(args.test_windows, "test", sample=args.windows)
     reference = model.predict(windows, batch_size=256, verbose=0)
     with tempfile.TemporaryDirectory() as scratch:
         model.save_to_preset(os.path.join(scratch, "half"), weights_dtype="float16")

@@ -19,7 +19,6 @@ import keras  # noqa: E402
 import training  # noqa: E402
 from dczoo.losses import AlignmentLoss, WindowAccuracy  # noqa: E402
 from dczoo.models import DeepConsensusBackbone, DeepConsensusCorrector  # noqa: E402
-from dczoo.models.deepconsensus_corrector import REFERENCE_CALIBRATION  # noqa: E402
 
 
 def build_corrector(num_layers, args):

@@ -16,10 +16,7 @@ import time
 
 import keras
 
-from recipe_utils import ResumableCheckpoint
-from recipe_utils import StepCSVLogger
-from recipe_utils import record_settings
-from recipe_utils import tensorboard_callback
+from recipe_utils import ResumableCheckpoint, StepCSVLogger, record_settings, tensorboard_callback
 
 
 def add_training_arguments(parser):
@@ -94,7 +91,7 @@ def make_optimizer(args):
         # the learning rate is set every step by TimeBudget
         return keras.optimizers.Adam(learning_rate=args.learning_rate, global_clipnorm=1.0)
     if args.optimizer == "lamb":
-        from dczoo.distill import make_optimizer as reference_optimizer
+        from dczoo.optimizers import make_optimizer as reference_optimizer
 
         return reference_optimizer(args.steps, warmup_steps=args.warmup_steps)
     decay = keras.optimizers.schedules.CosineDecay(
@@ -145,7 +142,8 @@ def save_preset(corrector, folder, metadata):
         try:
             backbone = DeepConsensusBackbone.from_config(
                 dict(corrector.backbone.get_config(), dtype="float32"))
-            copy = DeepConsensusCorrector(backbone, quality_calibration=corrector.quality_calibration)
+            copy = DeepConsensusCorrector(backbone, quality_calibration=corrector.quality_calibration,
+                                          draft_quality_calibration=corrector.draft_quality_calibration)
         finally:
             keras.config.set_dtype_policy(policy)
         copy.set_weights(corrector.get_weights())

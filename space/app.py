@@ -23,11 +23,10 @@ import gradio as gr  # noqa: E402
 
 import space_inputs  # noqa: E402
 import space_presets  # noqa: E402
-from space_jobs import BackgroundJob, RunCancelled  # noqa: E402
-
 from dczoo.constants import MAX_BASE_QUALITY  # noqa: E402
 from dczoo.inference.read_filter import DEFAULT_MIN_QUALITY  # noqa: E402
 from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE  # noqa: E402
+from space_jobs import BackgroundJob, RunCancelled  # noqa: E402
 
 LOG = logging.getLogger("dczoo.space")
 QUEUE_SIZE = 8
@@ -191,7 +190,8 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
                 return _message("ok", f"{space_inputs.display_name(subreads)} looks like a BAM; now add ccs.bam.")
             if ccs and not subreads:
                 space_inputs.check_bam_file(ccs, space_inputs.CCS_ROLE, max_upload_mb)
-                return _message("ok", f"{space_inputs.display_name(ccs)} looks like a BAM; now add subreads_to_ccs.bam.")
+                return _message("ok", f"{space_inputs.display_name(ccs)} looks like a BAM; "
+                                      "now add subreads_to_ccs.bam.")
             checked = space_inputs.check_inputs(subreads, ccs, max_upload_mb, max_zmws)
         except space_inputs.DczooInputError as error:
             return _message("error", space_inputs.friendly_message(error, (subreads, ccs)))
@@ -283,10 +283,14 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
                 preset = gr.Dropdown(catalog.choices(), value=catalog.default, label="Model preset",
                                      elem_id="preset")
                 with gr.Accordion("Advanced settings", open=False, elem_id="advanced"):
-                    min_quality = gr.Slider(0, 60, value=DEFAULT_MIN_QUALITY, step=1, label="Minimum read quality (Phred)", elem_id="min-quality",
-                                            info="Reads whose average predicted quality is lower are not written.")
-                    skip_above = gr.Slider(0, MAX_BASE_QUALITY, value=DEFAULT_SKIP_WINDOWS_ABOVE, step=1, label="Keep the draft in windows above (Phred)", elem_id="skip-above",
-                                           info="Windows whose draft quality is higher skip the model; 0 runs it everywhere.")
+                    min_quality = gr.Slider(
+                        0, 60, value=DEFAULT_MIN_QUALITY, step=1, label="Minimum read quality (Phred)",
+                        elem_id="min-quality",
+                        info="Reads whose average predicted quality is lower are not written.")
+                    skip_above = gr.Slider(
+                        0, MAX_BASE_QUALITY, value=DEFAULT_SKIP_WINDOWS_ABOVE, step=1,
+                        label="Keep the draft in windows above (Phred)", elem_id="skip-above",
+                        info="Windows whose draft quality is higher skip the model; 0 runs it everywhere.")
                 with gr.Row():
                     run_button = gr.Button("Correct", variant="primary", elem_id="run-button")
                     cancel_button = gr.Button("Cancel", variant="stop", elem_id="cancel-button")
@@ -325,7 +329,8 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
 CSS = """
 .dczoo-error {background:#fdecea;border:1px solid #f5c2c0;color:#8a1c12;padding:10px 12px;border-radius:8px;}
 .dczoo-warning {background:#fff7e0;border:1px solid #f3d98b;color:#6b4e00;padding:10px 12px;border-radius:8px;}
-.dczoo-ok, .dczoo-busy, .dczoo-cancelled {background:#eef6ee;border:1px solid #cfe6cf;padding:10px 12px;border-radius:8px;}
+.dczoo-ok, .dczoo-busy, .dczoo-cancelled
+  {background:#eef6ee;border:1px solid #cfe6cf;padding:10px 12px;border-radius:8px;}
 """
 
 

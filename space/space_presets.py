@@ -15,10 +15,7 @@ import os
 import threading
 
 from dczoo.errors import DczooInputError
-from dczoo.presets import BUILTIN_PRESETS
-from dczoo.presets import DEFAULT_PRESET
-from dczoo.presets import default_preset
-from dczoo.presets import has_weights_file
+from dczoo.presets import BUILTIN_PRESETS, DEFAULT_PRESET, default_preset, has_weights_file
 
 PRESETS_ENV = "DCZOO_SPACE_PRESETS"
 

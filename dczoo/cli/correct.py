@@ -63,11 +63,11 @@ def register(subparsers):
                        "presets but were slower on the CPUs measured; for a faster int8 model "
                        "use `dczoo export --int8` and --engine onnxruntime (default float32)")
     model.add_argument("--dc-calibration", default=None,
-                       help="quality calibration 'threshold,w,b' or 'skip' (default: "
-                       "the model's own)")
-    model.add_argument("--ccs-calibration", default="skip",
-                       help="calibration of qualities of windows that keep the draft "
-                       "(default skip)")
+                       help="quality calibration 'threshold,w,b', 'knots:x1:y1,...' or 'skip' "
+                       "(default: the model's own)")
+    model.add_argument("--ccs-calibration", default=None,
+                       help="calibration of qualities of windows that keep the draft, same forms "
+                       "(default: the model's draft calibration if it has one, else none)")
     model.add_argument("--xla", action="store_true",
                        help="TensorFlow backend: compile the model with XLA")
     filters = parser.add_argument_group("windows and filters")

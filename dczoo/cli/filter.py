@@ -30,7 +30,7 @@ def register(subparsers):
 
 def run(args):
     """Runs the command; returns the exit status."""
-    from dczoo.inference.filter_reads import filter_reads
+    from dczoo.inference.read_filter import filter_reads
 
     counts = filter_reads(args.input, args.output, args.min_quality)
     if not args.quiet:

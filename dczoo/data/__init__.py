@@ -9,21 +9,26 @@ Public API (numpy + pysam only; `WindowDataset` imports Keras on first use):
 * `TruthInputs`: the truth files of training mode.
 * `DatasetWriter`, `pack_for_shards`, `read_shard`, `read_summary`,
   `shard_paths`: the shard format written by `dczoo preprocess`.
+* `load_split`: the windows and labels of a split (or a sample of them) as
+  numpy arrays, for evaluation and benchmarks.
 * `ShuffledBatches` (numpy) and `WindowDataset` (`keras.utils.PyDataset`).
 * `iter_tf_examples`, `convert_tfrecords`: read DeepConsensus TFRecords
   without TensorFlow.
 """
 
 from dczoo.data.batching import ShuffledBatches
+from dczoo.data.dataset_writer import DatasetWriter
 from dczoo.data.labels import TruthInputs
 from dczoo.data.pipeline import iter_zmw_windows, parse_chunk, sum_counters
-from dczoo.data.dataset_writer import DatasetWriter
-from dczoo.data.shards import read_shard, read_summary, shard_paths
+from dczoo.data.shards import load_split, read_shard, read_summary, shard_paths
 from dczoo.data.tfrecord import convert_tfrecords, iter_tf_examples
 from dczoo.data.window_packing import PackedZmw, pack_for_shards
 from dczoo.data.windows import assemble_windows
 from dczoo.data.zmw_processing import PreprocessConfig, process_zmw
 from dczoo.data.zmw_windows import ZmwWindows
+from dczoo.lazy_exports import lazy_exports
+
+_EXPORTS = {"WindowDataset": "dataset"}
 
 __all__ = [
     "DatasetWriter",
@@ -31,12 +36,12 @@ __all__ = [
     "PreprocessConfig",
     "ShuffledBatches",
     "TruthInputs",
-    "WindowDataset",
     "ZmwWindows",
     "assemble_windows",
     "convert_tfrecords",
     "iter_tf_examples",
     "iter_zmw_windows",
+    "load_split",
     "pack_for_shards",
     "parse_chunk",
     "process_zmw",
@@ -44,12 +49,6 @@ __all__ = [
     "read_summary",
     "shard_paths",
     "sum_counters",
-]
+] + sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    if name == "WindowDataset":
-        from dczoo.data.dataset import WindowDataset
-
-        return WindowDataset
-    raise AttributeError(f"module 'dczoo.data' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

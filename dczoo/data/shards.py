@@ -116,15 +116,20 @@ def read_shard(path, clip=False):
     """
     arrays = load_shard_arrays(path)
     windows, labels = windows_from_arrays(arrays, clip=clip)
-    return {
-        "windows": windows,
-        "labels": labels,
-        "name": arrays["name"],
-        "window_pos": arrays["window_pos"],
-        "window_index": arrays["window_index"],
-        "num_passes": arrays["num_passes"],
-        "ccs_bq": arrays["ccs_bq"],
-    }
+    return {"windows": windows, "labels": labels, **window_metadata(arrays)}
+
+
+def window_metadata(arrays):
+    """The per-window metadata of a shard (everything but the tensors).
+
+    Args:
+        arrays: dict from `load_shard_arrays`.
+
+    Returns:
+        dict with `name`, `window_pos`, `window_index`, `num_passes` and
+        `ccs_bq`, one entry per window.
+    """
+    return {key: arrays[key] for key in ("name", "window_pos", "window_index", "num_passes", "ccs_bq")}
 
 
 def read_summary(directory):
@@ -168,3 +173,73 @@ def shard_paths(directory, split):
         (os.path.join(root, shard["file"]), int(shard["windows"]))
         for shard in summary["splits"][split]["shards"]
     ]
+
+
+def load_split(directory, split, sample=None, limit=None, seed=0, clip=True, with_passes=False,
+               where=None):
+    """Windows and labels of one split as numpy arrays (evaluation, benchmarks).
+
+    Shards are read in order; float32 tensors are built only for the windows
+    returned. Of the windows `where` keeps (all by default), `limit` keeps the
+    first ones, and `sample` then draws a random subset, returned in dataset
+    order: the windows at `sorted(permutation(n)[:sample])` of the
+    concatenated split, with `permutation` from
+    `np.random.default_rng(seed)`.
+
+    Args:
+        directory: str or Path of a dataset written by `dczoo preprocess`.
+        split: str. "train", "eval", "test" or "inference".
+        sample: int or None. Windows drawn at random, without replacement
+            (None: all of them).
+        limit: int or None. Only the first `limit` windows are considered;
+            shards after the one that reaches it are not read.
+        seed: int. Seed of the sample.
+        clip: bool. Clip like the reference's model input (see `read_shard`).
+        with_passes: bool. Also return each window's number of subreads.
+        where: callable or None. Called with the `window_metadata` of each
+            shard, returns a bool mask of the windows to consider (for
+            example those the model is not skipped on).
+
+    Returns:
+        `(windows, labels)`: float32 `(n, rows, W)` and float32 `(n, W)`, or
+        None for a split without labels; with `with_passes`,
+        `(windows, labels, num_passes)`.
+
+    Example:
+        >>> windows, labels = load_split("windows_test/", "test", sample=3000)  # doctest: +SKIP
+        >>> windows.shape
+        (3000, 85, 100)
+    """
+    shards, considered = [], 0
+    for path, _ in shard_paths(directory, split):
+        arrays = load_shard_arrays(path)
+        index = np.arange(len(arrays["name"]))
+        if where is not None:
+            index = index[np.asarray(where(window_metadata(arrays)), bool)]
+        shards.append((arrays, index))
+        considered += len(index)
+        if limit is not None and considered >= limit:
+            break
+    if not shards:
+        raise DczooInputError(f"{directory}: split {split!r} has no shards")
+    if limit is not None:
+        considered = min(considered, int(limit))
+    if sample is None:
+        positions = np.arange(considered)
+    else:
+        positions = np.sort(np.random.default_rng(seed).permutation(considered)[:sample])
+    windows, labels, passes = [], [], []
+    start = 0
+    for arrays, index in shards:
+        local = positions[(positions >= start) & (positions < start + len(index))] - start
+        start += len(index)
+        picked = index[local]
+        shard_windows, shard_labels = windows_from_arrays(arrays, index=picked, clip=clip)
+        windows.append(shard_windows)
+        labels.append(shard_labels)
+        passes.append(arrays["num_passes"][picked])
+    windows = np.concatenate(windows)
+    labels = None if labels[0] is None else np.concatenate(labels)
+    if with_passes:
+        return windows, labels, np.concatenate(passes)
+    return windows, labels

@@ -7,7 +7,7 @@ the subreads actually present ("ragged" over windows) and rebuild the full
 
 | key | dtype, shape | content |
 |---|---|---|
-| `subread_rows` | uint8 (m, 3, W) | bases, pw, ip of each present subread, window after window (m = sum of num_passes) |
+| `subread_rows` | uint8 (m, 3, W) | bases, pw, ip of each present subread, window by window (m = sum of num_passes) |
 | `strand` | uint8 (m,) | strand of each of those subreads |
 | `num_passes` | int16 (n,) | present subreads per window |
 | `ccs` | uint8 (n, W) | draft row |

@@ -5,15 +5,10 @@
 * `student_from_teacher` / `layer_mapping` / `copied_weight_pairs`: build a
   student and initialise it from teacher layers (alternating, top, bottom or
   an explicit list).
-* `make_optimizer` / `DeepConsensusLamb` / `WarmupLinearDecay`: the reference's
-  LAMB optimiser and learning-rate schedule.
+
+The LAMB optimiser and its schedule, which teachers use too, live in
+`dczoo.optimizers`.
 """
 
 from dczoo.distill.distiller import Distiller
-from dczoo.distill.optimizer import DeepConsensusLamb
-from dczoo.distill.optimizer import WarmupLinearDecay
-from dczoo.distill.optimizer import make_optimizer
-from dczoo.distill.optimizer import reference_decay_steps
-from dczoo.distill.student_init import copied_weight_pairs
-from dczoo.distill.student_init import layer_mapping
-from dczoo.distill.student_init import student_from_teacher
+from dczoo.distill.student_init import copied_weight_pairs, layer_mapping, student_from_teacher

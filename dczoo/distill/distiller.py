@@ -64,7 +64,7 @@ class Distiller(keras.Model):
     student = dczoo.distill.student_from_teacher(teacher, 4, init="alternating")
     distiller = dczoo.distill.Distiller(teacher, student, alpha=1e5,
                                         distillation_loss="mse")
-    distiller.compile(optimizer=dczoo.distill.make_optimizer(1000, warmup_steps=0))
+    distiller.compile(optimizer=dczoo.optimizers.make_optimizer(1000, warmup_steps=0))
     distiller.fit(train_batches, validation_data=eval_batches, epochs=1)
     distiller.save_to_preset("student_4layer/")   # the student alone
     ```

@@ -153,6 +153,7 @@ def student_from_teacher(teacher, num_layers, init="alternating", copy_rezero_al
     student = DeepConsensusCorrector(
         backbone,
         quality_calibration=teacher.quality_calibration,
+        draft_quality_calibration=teacher.draft_quality_calibration,
         name=name or f"student_{int(num_layers)}layer",
     )
 

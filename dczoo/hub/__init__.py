@@ -7,5 +7,4 @@
 
 from dczoo.hub.card_metadata import validate_model_card
 from dczoo.hub.model_card import render_model_card
-from dczoo.hub.upload import stage_upload_folder
-from dczoo.hub.upload import upload_preset
+from dczoo.hub.upload import stage_upload_folder, upload_preset

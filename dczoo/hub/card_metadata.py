@@ -24,9 +24,7 @@ What it reads from the preset's `metadata.json` (all optional except where
 import re
 
 from dczoo.errors import DczooInputError
-from dczoo.presets import BUILTIN_PRESETS
-from dczoo.presets import HF_SCHEME
-from dczoo.presets import parse_hf_handle
+from dczoo.presets import BUILTIN_PRESETS, HF_SCHEME, parse_hf_handle
 
 DEFAULT_LICENSE = "bsd-3-clause"
 LIBRARY_NAME = "keras"
@@ -162,8 +160,7 @@ def build_card_data(metadata, model_name):
     Returns:
         `huggingface_hub.ModelCardData`.
     """
-    from huggingface_hub import EvalResult
-    from huggingface_hub import ModelCardData
+    from huggingface_hub import EvalResult, ModelCardData
 
     tags = list(BASE_TAGS)
     if is_student(metadata):

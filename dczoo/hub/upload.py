@@ -15,19 +15,21 @@ import shutil
 import tempfile
 
 from dczoo.atomic import AtomicFolder
-from dczoo.errors import DczooError
-from dczoo.errors import DczooInputError
+from dczoo.errors import DczooError, DczooInputError
 from dczoo.hub.card_metadata import validate_model_card
 from dczoo.hub.model_card import render_model_card
-from dczoo.presets import CARD_FILE
-from dczoo.presets import CONFIG_FILE
-from dczoo.presets import METADATA_FILE
-from dczoo.presets import PRESET_FILES
-from dczoo.presets import WEIGHTS_FILE
-from dczoo.presets import PresetSource
-from dczoo.presets import check_weights_sha256
-from dczoo.presets import has_weights_file
-from dczoo.presets import parse_hf_handle
+from dczoo.presets import (
+    CARD_FILE,
+    CONFIG_FILE,
+    METADATA_FILE,
+    PRESET_FILES,
+    WEIGHTS_FILE,
+    PresetSource,
+    check_weights_sha256,
+    has_weights_file,
+    parse_hf_handle,
+)
+
 
 def parse_hub_uri(uri):
     """Returns the `org/repo` id of an upload target `hf://org/repo`.

@@ -32,7 +32,7 @@ _EXPORTS = {
     "ZmwResult": "zmw_corrector",
     "average_phred": "quality",
     "correct": "pipeline",
-    "filter_reads": "filter_reads",
+    "filter_reads": "read_filter",
     "load_corrector": "model_loading",
     "load_engine": "engine",
     "load_onnx_corrector": "onnx_engine",

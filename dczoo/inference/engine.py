@@ -84,8 +84,13 @@ class Engine:
 
     @property
     def quality_calibration(self):
-        """str or None: the model's own calibration ("threshold,w,b")."""
+        """str or None: the model's own calibration ("threshold,w,b" or "knots:...")."""
         return self.model.quality_calibration
+
+    @property
+    def draft_quality_calibration(self):
+        """str or None: the calibration the model recommends for kept draft qualities."""
+        return getattr(self.model, "draft_quality_calibration", None)
 
     @property
     def max_passes(self):

@@ -14,9 +14,7 @@ feed-forward and projection Dense layers with `keras.Model.quantize("int8")`.
 import os
 
 from dczoo.errors import DczooInputError
-from dczoo.presets import CONFIG_FILE
-from dczoo.presets import DEFAULT_PRESET
-from dczoo.presets import default_preset
+from dczoo.presets import CONFIG_FILE, DEFAULT_PRESET, default_preset
 
 # Compute precisions of the keras engine (`--precision`, float32 first): the
 # levers whose output bases agree with float32 on >= 99.9% of bases in
@@ -86,7 +84,8 @@ def with_precision(model, precision):
     backbone_config = dict(model.backbone.get_config(), dtype=policy)
     backbone = DeepConsensusBackbone.from_config(backbone_config)
     copy = DeepConsensusCorrector(
-        backbone, quality_calibration=model.quality_calibration, dtype=policy
+        backbone, quality_calibration=model.quality_calibration,
+        draft_quality_calibration=model.draft_quality_calibration, dtype=policy
     )
     copy.set_weights(model.get_weights())
     if precision == "int8":

@@ -123,6 +123,8 @@ class OnnxCorrector:
             )
         calibration = meta.get("quality_calibration")
         self.quality_calibration = None if calibration in (None, "", "skip") else calibration
+        draft = meta.get("draft_quality_calibration")
+        self.draft_quality_calibration = None if draft in (None, "", "skip") else draft
 
     def description(self):
         """A dict describing the model (for the run summary)."""

@@ -37,6 +37,7 @@ def corrector_metadata(model, preset, exported_with, opset, int8):
         "opset": str(int(opset)),
         "preset": str(preset),
         "quality_calibration": model.quality_calibration or "skip",
+        "draft_quality_calibration": getattr(model, "draft_quality_calibration", None) or "skip",
         "max_passes": str(int(backbone.max_passes)),
         "window_length": str(int(backbone.window_length)),
         "use_ccs_bq": "true" if backbone.use_ccs_bq else "false",

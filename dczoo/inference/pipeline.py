@@ -61,7 +61,8 @@ class CorrectionOptions:
         dc_calibration: str or None. "threshold,w,b", "skip", or None for
             the model's own calibration.
         ccs_calibration: str or None. Calibration of passed-through draft
-            qualities ("skip" by default).
+            qualities: "threshold,w,b", "knots:...", "skip", or None for the
+            model's `draft_quality_calibration` (none when it has none).
         ins_trim: int. Subread insertions longer than this are removed.
         chunk: str or None. "i/N" (0-based): ZMWs whose ordinal is i mod N.
         progress: bool. Show a progress bar (ZMWs/s) on stderr.
@@ -79,7 +80,7 @@ class CorrectionOptions:
     min_length: int = 0
     max_base_quality: int = MAX_BASE_QUALITY
     dc_calibration: str = None
-    ccs_calibration: str = "skip"
+    ccs_calibration: str = None
     ins_trim: int = INS_TRIM
     chunk: str = None
     progress: bool = False
@@ -268,9 +269,12 @@ def run_correction(
     calibration = QualityCalibration.parse(
         own if options.dc_calibration is None else options.dc_calibration, "--dc-calibration"
     )
-    ccs_calibration = QualityCalibration.parse(options.ccs_calibration, "--ccs-calibration")
+    ccs_calibration = QualityCalibration.parse(
+        engine.draft_quality_calibration if options.ccs_calibration is None else options.ccs_calibration,
+        "--ccs-calibration")
     options = dataclasses.replace(options, batch_size=engine.batch_size,
-                                  dc_calibration=str(calibration) if calibration else "skip")
+                                  dc_calibration=str(calibration) if calibration else "skip",
+                                  ccs_calibration=str(ccs_calibration) if ccs_calibration else "skip")
     zmws = iter_zmw_windows(
         subreads_to_ccs, ccs_bam, **engine.geometry(), ins_trim=options.ins_trim,
         cpus=options.cpus, chunk=options.chunk, start_method="spawn",

@@ -23,8 +23,8 @@ class QualityCalibration:
     with `threshold == 0` every quality is mapped, otherwise only qualities
     above `threshold` are. The piecewise-linear form `"knots:x1:y1,x2:y2,..."`
     (dczoo's; what `dczoo.analysis.fit_quality_calibration` fits) maps `q` by
-    linear interpolation between the knots (increasing x) and is constant
-    beyond the first and the last knot.
+    linear interpolation between the knots (increasing x), is constant above
+    the last knot and scales proportionally (`q * y1 / x1`) below the first.
 
     Attributes:
         threshold: float.
@@ -113,8 +113,11 @@ class QualityCalibration:
         if self.knots is not None:
             xs = np.array([k[0] for k in self.knots], np.float64)
             ys = np.array([k[1] for k in self.knots], np.float64)
-            # constant beyond the outer knots: a fit cannot promise more than it measured
-            return np.interp(quality.astype(np.float64), xs, ys).astype(np.float32)
+            q = quality.astype(np.float64)
+            mapped = np.interp(q, xs, ys)  # constant above the last knot: no promise beyond what was measured
+            if xs[0] > 0:  # below the first knot, proportionally towards 0
+                mapped = np.where(q < xs[0], q * (ys[0] / xs[0]), mapped)
+            return mapped.astype(np.float32)
         mapped = quality * np.float32(self.weight) + np.float32(self.bias)
         if self.threshold == 0:
             return mapped

@@ -10,15 +10,9 @@
   empirical Q20/Q30/Q40.
 """
 
-from dczoo.losses.alignment_identity import align_windows
-from dczoo.losses.alignment_identity import alignment_identity
-from dczoo.losses.alignment_identity import batch_identity
+from dczoo.losses.alignment_identity import align_windows, alignment_identity, batch_identity
 from dczoo.losses.alignment_identity_metric import AlignmentIdentity
 from dczoo.losses.alignment_loss import AlignmentLoss
 from dczoo.losses.distillation_loss import DistillationLoss
-from dczoo.losses.read_yield import empirical_quality
-from dczoo.losses.read_yield import read_identity
-from dczoo.losses.read_yield import read_yield
-from dczoo.losses.read_yield import yield_over_baseline
-from dczoo.losses.window_accuracy import WindowAccuracy
-from dczoo.losses.window_accuracy import window_exact_matches
+from dczoo.losses.read_yield import empirical_quality, read_identity, read_yield, yield_over_baseline
+from dczoo.losses.window_accuracy import WindowAccuracy, window_exact_matches

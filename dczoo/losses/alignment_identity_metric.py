@@ -91,20 +91,20 @@ def _alignment_counts(y_true, y_pred, matching_score, mismatch_penalty, gap_open
         eq = ops.concatenate([ops.zeros((batch, 1)), equal_wf[t]], axis=1)
         pair = eq * (matching_score + mismatch_penalty) - mismatch_penalty
         # Match: from (i - 1, j - 1) on diagonal d - 2.
-        s, c, l = _pick_first_max([shift(m2), shift(i2), shift(d2)])
-        new_m = (s + pair, c + eq, l + 1.0)
+        s, c, length = _pick_first_max([shift(m2), shift(i2), shift(d2)])
+        new_m = (s + pair, c + eq, length + 1.0)
         new_m = (ops.concatenate([neg[:, :1], new_m[0][:, 1:]], axis=1),) + new_m[1:]
         # Insertion (a predicted base): from (i, j - 1) on diagonal d - 1.
-        s, c, l = _pick_first_max([(m1[0] - open_cost,) + m1[1:],
-                                   (i1[0] - extend_cost,) + i1[1:],
-                                   (d1[0] - open_cost,) + d1[1:]])
-        new_i = (s, c, l + 1.0)
+        s, c, length = _pick_first_max([(m1[0] - open_cost,) + m1[1:],
+                                        (i1[0] - extend_cost,) + i1[1:],
+                                        (d1[0] - open_cost,) + d1[1:]])
+        new_i = (s, c, length + 1.0)
         # Deletion (a label base missed): from (i - 1, j) on diagonal d - 1.
         pm, pi, pd = shift(m1), shift(i1), shift(d1)
-        s, c, l = _pick_first_max([(pm[0] - open_cost,) + pm[1:],
-                                   (pi[0] - open_cost,) + pi[1:],
-                                   (pd[0] - extend_cost,) + pd[1:]])
-        new_d = (s, c, l + 1.0)
+        s, c, length = _pick_first_max([(pm[0] - open_cost,) + pm[1:],
+                                        (pi[0] - open_cost,) + pi[1:],
+                                        (pd[0] - extend_cost,) + pd[1:]])
+        new_d = (s, c, length + 1.0)
         # Keep impossible cells impossible (j < 0 or j > n).
         j = t + 1 - ops.arange(m + 1)
         valid = ops.logical_and(j >= 0, j <= n)[None, :]

@@ -4,9 +4,7 @@ import keras
 from keras import ops
 
 from dczoo import constants
-from dczoo.layers import ReZeroEncoderLayer
-from dczoo.layers import SinusoidalPositionEncoding
-from dczoo.layers import WindowRowEmbedding
+from dczoo.layers import ReZeroEncoderLayer, SinusoidalPositionEncoding, WindowRowEmbedding
 
 
 @keras.saving.register_keras_serializable(package="dczoo")

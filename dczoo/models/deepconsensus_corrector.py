@@ -4,7 +4,6 @@ import keras
 from keras import ops
 
 from dczoo.models import preset_io
-from dczoo.models.deepconsensus_backbone import DeepConsensusBackbone
 
 # DeepConsensus 1.2's released quality calibration "threshold,w,b".
 REFERENCE_CALIBRATION = "0,1.197654,-0.99781"
@@ -23,10 +22,15 @@ class DeepConsensusCorrector(keras.Model):
 
     Args:
         backbone: `DeepConsensusBackbone`.
-        quality_calibration: str or None. Linear calibration of predicted base
-            qualities, `"threshold,w,b"` (`Q' = w * Q + b` where `Q >
-            threshold`, everywhere when threshold is 0), or None for none.
-            Used by the correction command, saved with the preset.
+        quality_calibration: str or None. Calibration of the qualities the
+            model predicts (`dczoo.inference.QualityCalibration`): linear
+            `"threshold,w,b"` (`Q' = w * Q + b` where `Q > threshold`,
+            everywhere when threshold is 0) or piecewise linear
+            `"knots:x1:y1,..."`, or None for none. Used by the correction
+            command, saved with the preset.
+        draft_quality_calibration: str or None. The same for the draft's own
+            qualities, which windows above the skip threshold keep (the
+            correction command's `--ccs-calibration` default), or None.
         dtype: string or `keras.DTypePolicy` for the head.
         **kwargs: standard `keras.Model` arguments.
 
@@ -41,7 +45,8 @@ class DeepConsensusCorrector(keras.Model):
     ```
     """
 
-    def __init__(self, backbone, quality_calibration=None, dtype=None, **kwargs):
+    def __init__(self, backbone, quality_calibration=None, draft_quality_calibration=None, dtype=None,
+                 **kwargs):
         # === Layers ===
         head = keras.layers.Dense(
             5, dtype=dtype or backbone.dtype_policy, name="logits"
@@ -58,6 +63,7 @@ class DeepConsensusCorrector(keras.Model):
 
         # === Config ===
         self.quality_calibration = quality_calibration
+        self.draft_quality_calibration = draft_quality_calibration
 
     def call(self, inputs, training=None, mask=None):
         if len(inputs.shape) == 4:
@@ -84,6 +90,7 @@ class DeepConsensusCorrector(keras.Model):
             "trainable": self.trainable,
             "backbone": keras.saving.serialize_keras_object(self.backbone),
             "quality_calibration": self.quality_calibration,
+            "draft_quality_calibration": self.draft_quality_calibration,
         }
 
     @classmethod

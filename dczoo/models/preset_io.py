@@ -13,13 +13,15 @@ import keras
 
 from dczoo.atomic import AtomicFolder
 from dczoo.errors import DczooInputError
-from dczoo.presets import CARD_FILE
-from dczoo.presets import CONFIG_FILE
-from dczoo.presets import METADATA_FILE
-from dczoo.presets import WEIGHTS_FILE
-from dczoo.presets import PresetSource
-from dczoo.presets import check_weights_sha256
-from dczoo.presets import sha256_of_file
+from dczoo.presets import (
+    CARD_FILE,
+    CONFIG_FILE,
+    METADATA_FILE,
+    WEIGHTS_FILE,
+    PresetSource,
+    check_weights_sha256,
+    sha256_of_file,
+)
 from dczoo.version import __version__
 
 

@@ -23,23 +23,24 @@ BUILTIN_PRESETS[name]["hub_handle"]
 ```
 """
 
-from dczoo.presets.files import CARD_FILE
-from dczoo.presets.files import CONFIG_FILE
-from dczoo.presets.files import METADATA_FILE
-from dczoo.presets.files import PRESET_FILES
-from dczoo.presets.files import WEIGHTS_FILE
-from dczoo.presets.files import check_preset_config
-from dczoo.presets.files import check_weights_sha256
-from dczoo.presets.files import has_weights_file
-from dczoo.presets.files import read_json_file
-from dczoo.presets.files import sha256_of_file
-from dczoo.presets.handles import HF_SCHEME
-from dczoo.presets.handles import MissingPresetFile
-from dczoo.presets.handles import PresetSource
-from dczoo.presets.handles import parse_hf_handle
-from dczoo.presets.registry import BUILTIN_PRESETS
-from dczoo.presets.registry import DEFAULT_PRESET
-from dczoo.presets.registry import PRESETS_DIR
-from dczoo.presets.registry import bundled_presets
-from dczoo.presets.registry import default_preset
-from dczoo.presets.registry import has_bundled_weights
+from dczoo.presets.files import (
+    CARD_FILE,
+    CONFIG_FILE,
+    METADATA_FILE,
+    PRESET_FILES,
+    WEIGHTS_FILE,
+    check_preset_config,
+    check_weights_sha256,
+    has_weights_file,
+    read_json_file,
+    sha256_of_file,
+)
+from dczoo.presets.handles import HF_SCHEME, MissingPresetFile, PresetSource, parse_hf_handle
+from dczoo.presets.registry import (
+    BUILTIN_PRESETS,
+    DEFAULT_PRESET,
+    PRESETS_DIR,
+    bundled_presets,
+    default_preset,
+    has_bundled_weights,
+)

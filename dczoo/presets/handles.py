@@ -9,10 +9,7 @@ import os
 import re
 
 from dczoo.errors import DczooInputError
-from dczoo.presets.files import CONFIG_FILE
-from dczoo.presets.files import WEIGHTS_FILE
-from dczoo.presets.files import check_preset_config
-from dczoo.presets.files import read_json_file
+from dczoo.presets.files import CONFIG_FILE, WEIGHTS_FILE, check_preset_config, read_json_file
 from dczoo.presets.registry import BUILTIN_PRESETS
 
 HF_SCHEME = "hf://"

@@ -6,6 +6,7 @@ is the query. Ops use pysam's codes: `=` 7, `X` 8, `I` 1, `D` 2.
 """
 
 import dataclasses
+
 import edlib
 import numpy as np
 

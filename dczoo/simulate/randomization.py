@@ -87,8 +87,9 @@ def check_name(name, config):
         return
     allowed = _numeric_fields(getattr(config, section))
     if field not in allowed:
+        known = sorted(allowed) + [d.split(".")[1] for d in DERIVED if d.startswith(section)]
         raise DczooInputError(f"simulation parameter {name!r}: no numeric field {field!r} in {section} "
-                              f"(known: {', '.join(sorted(allowed) + [d.split('.')[1] for d in DERIVED if d.startswith(section)])})")
+                              f"(known: {', '.join(known)})")
 
 
 def apply_overrides(config, values):

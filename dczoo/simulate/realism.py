@@ -16,8 +16,17 @@ Tolerance kinds:
 
 import math
 
-from dczoo.simulate.realism_stats import (DEL_LENGTH_BINS, HP_CLASSES, INS_LENGTH_BINS, NP_BUCKETS, QV_BINS,
-                                          collect_statistics, np_bucket_name, qv_bin_name, summarize)
+from dczoo.simulate.realism_stats import (
+    DEL_LENGTH_BINS,
+    HP_CLASSES,
+    INS_LENGTH_BINS,
+    NP_BUCKETS,
+    QV_BINS,
+    collect_statistics,
+    np_bucket_name,
+    qv_bin_name,
+    summarize,
+)
 
 
 def _rows():

@@ -1,11 +1,9 @@
 import numpy as np
 import pytest
 
-from dczoo.analysis import agreement
-from dczoo.analysis import agreement_from_predictions
+from dczoo.analysis import agreement, agreement_from_predictions
 
-from tests.models.tiny import random_windows
-from tests.models.tiny import tiny_corrector
+from tests.models.tiny import random_windows, tiny_corrector
 
 
 def _tokens(*strings, length=20):

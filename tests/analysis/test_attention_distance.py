@@ -2,8 +2,7 @@ import numpy as np
 
 from dczoo.analysis.attention_distance import attention_distance
 
-from tests.models.tiny import random_windows
-from tests.models.tiny import tiny_corrector
+from tests.models.tiny import random_windows, tiny_corrector
 
 
 def _uniform_band_distance(length, window):

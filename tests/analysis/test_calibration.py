@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 
-from dczoo.analysis.calibration import (QualityCounts, fit_quality_calibration, read_quality_counts,
-                                        window_quality_counts)
+from dczoo.analysis.calibration import (
+    QualityCounts,
+    fit_quality_calibration,
+    read_quality_counts,
+    window_quality_counts,
+)
 from dczoo.errors import DczooInputError
 from dczoo.inference.quality import QualityCalibration
 
@@ -51,6 +55,9 @@ def test_knots_parse_print_and_reject_bad_text():
     calibration = QualityCalibration.parse("knots:0:0,20:18,40:34")
     assert str(QualityCalibration.parse(str(calibration))) == str(calibration)
     assert float(calibration.apply(np.array([93.0], np.float32))[0]) == 34.0  # flat beyond the last knot
+    late = QualityCalibration.parse("knots:30:24,60:32")
+    # below the first knot the quality scales towards 0 instead of being raised to 24
+    assert [float(q) for q in late.apply(np.array([10.0, 30.0, 45.0], np.float32))] == [8.0, 24.0, 28.0]
     for bad in ("knots:1:2", "knots:0:0,0:5", "knots:a:b,1:2", "knots:0:0,5"):
         with pytest.raises(DczooInputError):
             QualityCalibration.parse(bad, "--dc-calibration")
@@ -72,9 +79,11 @@ def test_calibration_round_trips_through_a_preset_and_changes_qualities(tmp_path
     model = DeepConsensusCorrector(DeepConsensusBackbone(num_layers=1, hidden_dim=16, num_heads=2,
                                                          intermediate_dim=32))
     model.quality_calibration = "knots:0:0,10:5,30:12"
+    model.draft_quality_calibration = "knots:0:0,93:31"
     model.save_to_preset(tmp_path / "preset")
     loaded = DeepConsensusCorrector.from_preset(str(tmp_path / "preset"))
     assert loaded.quality_calibration == "knots:0:0,10:5,30:12"
+    assert loaded.draft_quality_calibration == "knots:0:0,93:31"
     folder = shared_dir / "data" / "human_1m"
     if not folder.is_dir():
         pytest.skip("human_1m is not present")
@@ -85,3 +94,9 @@ def test_calibration_round_trips_through_a_preset_and_changes_qualities(tmp_path
     assert [r.sequence for r in calibrated] == [r.sequence for r in raw]
     assert max(int(r.qualities.max()) for r in calibrated) <= 12
     assert any(int(r.qualities.max()) > 12 for r in raw)
+    # windows above the skip threshold keep the draft, whose qualities get the draft calibration
+    kept = correct(*args, model=loaded, min_quality=0)
+    assert 12 < max(int(r.qualities.max()) for r in kept) <= 31
+    untouched = correct(*args, model=loaded, min_quality=0, ccs_calibration="skip")
+    assert max(int(r.qualities.max()) for r in untouched) > 31
+    assert kept.summary["settings"]["ccs_calibration"] == "knots:0:0,93:31"

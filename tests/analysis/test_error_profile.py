@@ -1,7 +1,6 @@
 import pytest
 
-from dczoo.analysis.error_profile import error_profile
-from dczoo.analysis.error_profile import read_errors
+from dczoo.analysis.error_profile import error_profile, read_errors
 
 TRUTH = "ACGTTTACCAGTCA"
 

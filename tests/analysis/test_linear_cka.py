@@ -1,12 +1,9 @@
 import numpy as np
 import pytest
 
-from dczoo.analysis.linear_cka import LinearCKAAccumulator
-from dczoo.analysis.linear_cka import linear_cka
-from dczoo.analysis.linear_cka import linear_cka_score
+from dczoo.analysis.linear_cka import LinearCKAAccumulator, linear_cka, linear_cka_score
 
-from tests.models.tiny import random_windows
-from tests.models.tiny import tiny_corrector
+from tests.models.tiny import random_windows, tiny_corrector
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import pysam
 import pytest
 
 from dczoo.data.bam_reader import Draft, Subread, parse_cigar_string, parse_subread
-from dczoo.data.zmw_groups import ZmwGroup
 from dczoo.data.labels import TruthRange
+from dczoo.data.zmw_groups import ZmwGroup
 from dczoo.data.zmw_processing import PreprocessConfig, place_subreads, process_zmw
 
 VOCAB = " ATCG"

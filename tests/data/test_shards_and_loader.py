@@ -9,6 +9,7 @@ from dczoo.cli.main import main
 from dczoo.data import (
     ShuffledBatches,
     iter_zmw_windows,
+    load_split,
     parse_chunk,
     read_shard,
     read_summary,
@@ -92,6 +93,31 @@ def test_shuffled_batches_cover_each_window_once(training_dataset):
     np.testing.assert_array_equal(
         unshuffled.batch(0)[0], read_shard(shard_paths(training_dataset, "eval")[0][0])["windows"]
     )
+
+
+def test_load_split_samples_the_concatenated_split(training_dataset):
+    shards = [read_shard(path, clip=True) for path, _ in shard_paths(training_dataset, "train")]
+    windows = np.concatenate([s["windows"] for s in shards])
+    labels = np.concatenate([s["labels"] for s in shards])
+    passes = np.concatenate([s["num_passes"] for s in shards])
+    every_window, every_label = load_split(training_dataset, "train")
+    np.testing.assert_array_equal(every_window, windows)
+    np.testing.assert_array_equal(every_label, labels)
+    pick = np.sort(np.random.default_rng(7).permutation(len(windows))[:300])
+    sampled, sampled_labels, sampled_passes = load_split(
+        training_dataset, "train", sample=300, seed=7, with_passes=True)
+    np.testing.assert_array_equal(sampled, windows[pick])
+    np.testing.assert_array_equal(sampled_labels, labels[pick])
+    np.testing.assert_array_equal(sampled_passes, passes[pick])
+    first, _ = load_split(training_dataset, "train", limit=700)
+    np.testing.assert_array_equal(first, windows[:700])
+    many = passes > 5
+    kept, _ = load_split(training_dataset, "train", sample=50, seed=1,
+                         where=lambda shard: shard["num_passes"] > 5)
+    pick = np.sort(np.random.default_rng(1).permutation(int(many.sum()))[:50])
+    np.testing.assert_array_equal(kept, windows[many][pick])
+    unclipped, _ = load_split(training_dataset, "eval", clip=False)
+    np.testing.assert_array_equal(unclipped, read_shard(shard_paths(training_dataset, "eval")[0][0])["windows"])
 
 
 def test_window_dataset_for_keras(training_dataset):

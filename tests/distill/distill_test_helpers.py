@@ -7,6 +7,7 @@ training steps take seconds on every backend.
 import numpy as np
 
 from dczoo.models import DeepConsensusBackbone, DeepConsensusCorrector
+
 from tests.models.tiny import random_windows
 
 TINY = dict(hidden_dim=16, num_heads=2, intermediate_dim=32, attention_window=3,

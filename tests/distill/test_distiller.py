@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 from keras import ops
 
-from dczoo.distill import Distiller, make_optimizer, student_from_teacher
+from dczoo.distill import Distiller, student_from_teacher
 from dczoo.errors import DczooInputError
 from dczoo.losses import AlignmentIdentity, AlignmentLoss, DistillationLoss, WindowAccuracy
 from dczoo.models import DeepConsensusCorrector
+from dczoo.optimizers import make_optimizer
+
 from tests.distill.distill_test_helpers import tiny_batch, tiny_teacher
 
 ALPHA = 50.0

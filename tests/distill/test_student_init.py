@@ -6,6 +6,7 @@ from keras import ops
 
 from dczoo.distill import copied_weight_pairs, layer_mapping, student_from_teacher
 from dczoo.errors import DczooInputError
+
 from tests.distill.distill_test_helpers import tiny_batch, tiny_teacher
 
 

@@ -7,7 +7,6 @@ import pytest
 
 # The human_1m inputs and reference FASTQs of the correction tests.
 from tests.inference.conftest import human_1m, reference_fastq  # noqa: F401
-
 from tests.optional_packages import require_packages
 
 # Windows of human_1m compared between Keras and ONNX Runtime (the first of

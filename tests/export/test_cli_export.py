@@ -9,6 +9,7 @@ require_onnx_packages()
 from dczoo.cli.main import main  # noqa: E402
 from dczoo.export import read_onnx_metadata  # noqa: E402
 from dczoo.inference.onnx_engine import load_onnx_corrector  # noqa: E402
+
 from tests.models.tiny import tiny_corrector  # noqa: E402
 
 

@@ -14,6 +14,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from dczoo.export import export_onnx  # noqa: E402
 from dczoo.export.int8_quantization import gemm_as_matmul  # noqa: E402
+
 from tests.models.tiny import tiny_corrector  # noqa: E402
 
 

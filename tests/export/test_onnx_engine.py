@@ -18,6 +18,7 @@ from dczoo.errors import DczooInputError  # noqa: E402
 from dczoo.inference import correct  # noqa: E402
 from dczoo.inference.onnx_engine import OnnxPredictor, load_onnx_corrector  # noqa: E402
 from dczoo.inference.pipeline import CorrectionOptions, run_correction  # noqa: E402
+
 from tests.inference.conftest import read_fastq  # noqa: E402
 from tests.inference.test_end_to_end_parity import assert_same_reads  # noqa: E402
 

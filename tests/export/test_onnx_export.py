@@ -13,9 +13,13 @@ import onnx  # noqa: E402
 import onnxruntime  # noqa: E402
 
 from dczoo.errors import DczooInputError  # noqa: E402
-from dczoo.export import export_onnx, read_onnx_metadata  # noqa: E402
-from dczoo.export import onnx_export  # noqa: E402
+from dczoo.export import (  # noqa: E402
+    export_onnx,
+    onnx_export,  # noqa: E402
+    read_onnx_metadata,
+)
 from dczoo.version import __version__  # noqa: E402
+
 from tests.models.tiny import random_windows, tiny_corrector  # noqa: E402
 
 TOLERANCE = 1e-4

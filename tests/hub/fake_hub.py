@@ -31,8 +31,7 @@ import http.server
 import json
 import re
 import threading
-from urllib.parse import unquote
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import yaml
 

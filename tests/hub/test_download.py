@@ -11,10 +11,8 @@ import keras
 import numpy as np
 import pytest
 
-from tests.hub.conftest import hub_env
-from tests.hub.conftest import run_hub_client
-from tests.hub.olah_server import OlahServer
-from tests.hub.olah_server import commit_folder
+from tests.hub.conftest import hub_env, run_hub_client
+from tests.hub.olah_server import OlahServer, commit_folder
 
 pytest.importorskip("olah")
 

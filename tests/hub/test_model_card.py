@@ -6,10 +6,9 @@ import huggingface_hub
 import pytest
 
 from dczoo.errors import DczooInputError
-from dczoo.hub import render_model_card
-from dczoo.hub import validate_model_card
-from dczoo.hub.card_metadata import BASE_TAGS
-from dczoo.hub.card_metadata import teacher_repo_id
+from dczoo.hub import render_model_card, validate_model_card
+from dczoo.hub.card_metadata import BASE_TAGS, teacher_repo_id
+
 from tests.hub.conftest import STUDENT_METADATA
 
 

@@ -6,8 +6,7 @@ import os
 import pytest
 
 from dczoo.cli.main import main
-from dczoo.hub import render_model_card
-from dczoo.hub import validate_model_card
+from dczoo.hub import render_model_card, validate_model_card
 from dczoo.models import BUILTIN_PRESETS
 
 FILES = ["README.md", "config.json", "metadata.json", "model.weights.h5"]

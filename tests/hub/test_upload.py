@@ -7,11 +7,9 @@ child process with HF_ENDPOINT pointing at the test hub.
 import numpy as np
 import pytest
 
-from dczoo.hub import render_model_card
-from dczoo.hub import validate_model_card
-from tests.hub.conftest import TOKEN
-from tests.hub.conftest import hub_env
-from tests.hub.conftest import run_hub_client
+from dczoo.hub import render_model_card, validate_model_card
+
+from tests.hub.conftest import TOKEN, hub_env, run_hub_client
 from tests.hub.fake_hub import FakeHub
 
 PUBLIC = "test-org/tiny-student"

@@ -3,7 +3,6 @@ that nothing is left behind on failure."""
 
 import json
 import os
-import shutil
 
 import numpy as np
 import pysam

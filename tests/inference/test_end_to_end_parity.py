@@ -57,10 +57,11 @@ def test_bam_equals_reference_bam(full_run, reference_dir):
     _, output = full_run
     ours = list(pysam.AlignmentFile(str(output), "rb", check_sq=False))
     theirs = list(pysam.AlignmentFile(str(reference_dir / "run" / "teacher_mq0.bam"), "rb", check_sq=False))
-    as_fastq = lambda records: [
-        (r.query_name, r.query_sequence, pysam.array_to_qualitystring(r.query_qualities))
-        for r in records
-    ]
+
+    def as_fastq(records):
+        return [(r.query_name, r.query_sequence, pysam.array_to_qualitystring(r.query_qualities))
+                for r in records]
+
     assert_same_reads(as_fastq(ours), as_fastq(theirs))
     for a, b in zip(ours, theirs):
         assert (a.flag, a.mapping_quality) == (b.flag, b.mapping_quality) == (4, 255)

@@ -8,8 +8,7 @@ import pytest
 
 from dczoo.cli.main import main
 from dczoo.errors import DczooInputError
-from dczoo.inference.filter_reads import filter_reads
-from dczoo.inference.read_filter import read_quality
+from dczoo.inference.read_filter import filter_reads, read_quality
 
 from tests.inference.conftest import read_fastq
 

@@ -12,8 +12,7 @@ from dczoo.inference.model_loading import (
     load_corrector,
     with_precision,
 )
-from dczoo.presets import BUILTIN_PRESETS
-from dczoo.presets import WEIGHTS_FILE
+from dczoo.presets import BUILTIN_PRESETS, WEIGHTS_FILE
 
 from tests.models.tiny import tiny_corrector
 

@@ -8,6 +8,7 @@ from keras import ops
 from dczoo.errors import DczooInputError
 from dczoo.losses import AlignmentLoss
 from dczoo.losses.sequence_ops import left_shift_numpy, left_shift_sequence
+
 from tests.losses.loss_test_helpers import (
     compiled,
     load_reference,

@@ -6,6 +6,7 @@ from keras import ops
 
 from dczoo.errors import DczooInputError
 from dczoo.losses import DistillationLoss
+
 from tests.losses.loss_test_helpers import load_reference
 
 

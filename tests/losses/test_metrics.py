@@ -19,6 +19,7 @@ from dczoo.losses import (
 )
 from dczoo.losses.alignment_identity_metric import alignment_counts
 from dczoo.losses.sequence_ops import left_shift_numpy
+
 from tests.losses.loss_test_helpers import load_reference
 
 

@@ -6,12 +6,10 @@ import pytest
 from keras import ops
 
 import dczoo
-from dczoo.models import DeepConsensusBackbone
-from dczoo.models import DeepConsensusCorrector
+from dczoo.models import DeepConsensusBackbone, DeepConsensusCorrector
 
-from tests.models.tiny import TINY_ARCHITECTURE
-from tests.models.tiny import random_windows
-from tests.models.tiny import tiny_corrector
+from tests.layer_test_case import run_model_test
+from tests.models.tiny import TINY_ARCHITECTURE, random_windows, tiny_corrector
 
 
 def test_output_shape_dtype_and_probabilities():
@@ -91,6 +89,21 @@ def test_config_round_trip():
     again = keras.saving.deserialize_keras_object(json.loads(json.dumps(serialized)))
     assert isinstance(again, DeepConsensusCorrector)
     assert again.count_params() == model.count_params()
+
+
+def test_backbone_passes_the_model_checks():
+    windows = random_windows()
+    run_model_test(DeepConsensusBackbone, dict(TINY_ARCHITECTURE, dropout=0.1), windows,
+                   (3, 100, TINY_ARCHITECTURE["hidden_dim"]),
+                   targets=np.zeros((3, 100, TINY_ARCHITECTURE["hidden_dim"]), "float32"))
+
+
+def test_corrector_passes_the_model_checks():
+    windows = random_windows()
+    labels = np.random.default_rng(0).integers(0, 5, (3, 100)).astype("float32")
+    backbone = DeepConsensusBackbone(**TINY_ARCHITECTURE)
+    run_model_test(DeepConsensusCorrector, dict(backbone=backbone, quality_calibration="0,1.1,-1"),
+                   windows, (3, 100, 5), targets=labels, loss="sparse_categorical_crossentropy")
 
 
 def test_backbone_get_config_lists_constructor_arguments():

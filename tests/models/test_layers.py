@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from dczoo.layers import WindowRowEmbedding
-from dczoo.layers import sinusoidal_position_table
+from dczoo.layers import WindowRowEmbedding, sinusoidal_position_table
 
 from tests.models.tiny import random_windows
 

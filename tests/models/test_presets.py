@@ -12,8 +12,7 @@ from keras import ops
 from dczoo.errors import DczooInputError
 from dczoo.models import DeepConsensusCorrector
 
-from tests.models.tiny import random_windows
-from tests.models.tiny import tiny_corrector
+from tests.models.tiny import random_windows, tiny_corrector
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from dczoo.errors import DczooInputError
-from dczoo.models.convert import _weight_map
-from dczoo.models.convert import from_deepconsensus_checkpoint
+from dczoo.models.convert import _weight_map, from_deepconsensus_checkpoint
 
 
 @pytest.fixture(scope="module", params=["teacher", "student"])

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from dczoo.errors import DczooInputError
-from dczoo.simulate.alignment import (align_to_draft, cigar_column_counts, identity, left_align_indels,
-                                      parse_edlib_cigar)
+from dczoo.simulate.alignment import align_to_draft, cigar_column_counts, identity, left_align_indels, parse_edlib_cigar
 
 
 def _walk(query, draft, start, cigar):

@@ -7,8 +7,7 @@ import numpy as np
 
 from dczoo.simulate.draft_consensus import Pileup, base_qualities, consensus_draft, draft_tags
 from dczoo.simulate.local_polish import batched_edit_distance
-from dczoo.simulate.subread_errors import SubreadErrorModel, reverse_complement, sample_systematic_sites, \
-    sequence_pass
+from dczoo.simulate.subread_errors import SubreadErrorModel, reverse_complement, sample_systematic_sites, sequence_pass
 
 
 def _reads(n_passes, seed=0, length=1500, **model_kw):

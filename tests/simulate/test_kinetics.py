@@ -2,8 +2,13 @@
 
 import numpy as np
 
-from dczoo.simulate.kinetics import (KineticsModel, codec_v1_decode, codec_v1_encode, sample_kinetics,
-                                     sample_zmw_kinetics)
+from dczoo.simulate.kinetics import (
+    KineticsModel,
+    codec_v1_decode,
+    codec_v1_encode,
+    sample_kinetics,
+    sample_zmw_kinetics,
+)
 from dczoo.simulate.subread_errors import STATE_INSERTION, STATE_MATCH, STATE_MISMATCH
 
 

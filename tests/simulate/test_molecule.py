@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from dczoo.errors import DczooInputError
-from dczoo.simulate.molecule import (MoleculeModel, plan_subreads, polymerase_coordinates, sample_full_passes,
-                                     sample_insert)
+from dczoo.simulate.molecule import (
+    MoleculeModel,
+    plan_subreads,
+    polymerase_coordinates,
+    sample_full_passes,
+    sample_insert,
+)
 from dczoo.simulate.reference import make_contigs
 from dczoo.simulate.subread_errors import reverse_complement
 

@@ -9,8 +9,7 @@ import pytest
 from dczoo.cli.main import main
 from dczoo.errors import DczooInputError
 from dczoo.simulate import SimulationConfig, simulate
-from dczoo.simulate.randomization import (DEFAULT_RANGES, ParameterRanges, apply_overrides,
-                                          zmw_config)
+from dczoo.simulate.randomization import DEFAULT_RANGES, ParameterRanges, apply_overrides, zmw_config
 
 from tests.simulate.conftest import tiny_config
 

@@ -4,8 +4,7 @@ import math
 
 import pytest
 
-from dczoo.simulate.realism import (compare_directories, compare_statistics, format_table,
-                                    within_tolerance)
+from dczoo.simulate.realism import compare_directories, compare_statistics, format_table, within_tolerance
 from dczoo.simulate.realism_stats import collect_statistics, homopolymer_run_lengths, summarize
 
 

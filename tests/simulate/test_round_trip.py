@@ -8,6 +8,7 @@ import pysam
 import pytest
 
 from dczoo.simulate import simulate
+
 from tests.simulate.conftest import tiny_config
 
 data = pytest.importorskip("dczoo.data", reason="dczoo.data preprocessing API is not available")

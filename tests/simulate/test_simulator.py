@@ -11,8 +11,8 @@ import pytest
 from dczoo.errors import DczooInputError
 from dczoo.simulate import simulate
 from dczoo.simulate.bam_writer import OUTPUT_FILES, read_group_id
-from tests.simulate.conftest import tiny_config
 
+from tests.simulate.conftest import tiny_config
 
 
 def _records(path):

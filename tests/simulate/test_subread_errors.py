@@ -5,9 +5,17 @@ import dataclasses
 import numpy as np
 
 from dczoo.simulate.alignment import align_to_draft, cigar_column_counts
-from dczoo.simulate.subread_errors import (STATE_INSERTION, STATE_MATCH, STATE_MISMATCH, SubreadErrorModel,
-                                           apply_errors, reverse_complement, run_lengths,
-                                           sample_systematic_sites, sequence_pass)
+from dczoo.simulate.subread_errors import (
+    STATE_INSERTION,
+    STATE_MATCH,
+    STATE_MISMATCH,
+    SubreadErrorModel,
+    apply_errors,
+    reverse_complement,
+    run_lengths,
+    sample_systematic_sites,
+    sequence_pass,
+)
 
 
 def _random_template(rng, n):

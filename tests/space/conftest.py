@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.optional_packages import require_packages
+
 REPO = Path(__file__).resolve().parents[2]
 SPACE_DIR = REPO / "space"
 ARTIFACTS = REPO / "artifacts"
-
-from tests.optional_packages import require_packages
 
 
 def require_space_packages():

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from dczoo.distill import DeepConsensusLamb, WarmupLinearDecay, make_optimizer
-from dczoo.distill.optimizer import REFERENCE_WARMUP_STEPS
+from dczoo.optimizers import REFERENCE_WARMUP_STEPS, DeepConsensusLamb, WarmupLinearDecay, make_optimizer
+
 from tests.distill.distill_test_helpers import tiny_teacher
 
 

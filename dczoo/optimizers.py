@@ -1,5 +1,6 @@
 """LAMB with DeepConsensus's exclusions, and its warmup + linear-decay schedule.
 
+Used to train teachers (from scratch) and students (by distillation) alike.
 DeepConsensus trains with the TF Model Garden LAMB, which differs from
 `keras.optimizers.Lamb` in two ways that matter here:
 
