@@ -22,24 +22,24 @@ subreads) with the real data's insert length (~12 kb) and pass counts; each
 shift set sets one error-model setting outside the training ranges
 (`SHIFT_SETS`).
 
-Every step goes through `dczoo simulate` and `dczoo preprocess` (the code of
-the CLI). Writes: data/regions/, data/sim_<set>/ and data/windows_<set>/ (shift
-sets: data/shift/<name>/sim, data/shift/<name>/windows), data/settings_<kind>.json.
+Every step calls the library behind `dczoo simulate` and `dczoo preprocess`
+(`dczoo.simulate.simulate`, `dczoo.data.preprocess`). Writes: data/regions/,
+data/sim_<set>/ and data/windows_<set>/ (shift sets: data/shift/<name>/sim,
+data/shift/<name>/windows), data/settings_<kind>.json.
 Rerunning skips the steps whose outputs exist (resumable).
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 import time
 
+import numpy as np
+import pysam
+
 sys.path.insert(0, os.path.dirname(__file__))
-
-import numpy as np  # noqa: E402
-import pysam  # noqa: E402
-
-from dczoo.cli.main import main as dczoo_main  # noqa: E402
 
 DEFAULT_REFERENCE = os.path.join(
     os.path.dirname(__file__), "..", "..", "shared", "data", "chm13_chr20",
@@ -170,51 +170,71 @@ def random_fasta(out_dir, name, length, seed):
     return path
 
 
-def run_step(name, done_marker, argv):
+def _step(name, done_marker, work):
     if os.path.exists(done_marker):
         print(f"[make_data] {name}: already done")
         return
-    print(f"[make_data] {name}: dczoo {' '.join(argv)}", flush=True)
+    print(f"[make_data] {name}", flush=True)
     start = time.time()
-    status = dczoo_main(argv)
-    if status:
-        raise SystemExit(f"[make_data] {name} failed with exit status {status}")
+    work()
     print(f"[make_data] {name}: {time.time() - start:.0f} s", flush=True)
 
 
-def simulate_and_preprocess(name, fasta, sim, windows, zmws, seed, fractions, extra, cpus):
-    """`dczoo simulate` then `dczoo preprocess` into `sim` and `windows`."""
-    run_step(f"simulate {name}", os.path.join(sim, "simulation.json"), [
-        "simulate", "--reference", fasta, "--zmws", str(zmws), "--seed", str(seed),
-        "--out", sim, "--cpus", str(cpus), "--split-fractions", fractions, "--force", "--quiet",
-        *extra,
-    ])
-    run_step(f"preprocess {name}", os.path.join(windows, "summary.json"), [
-        "preprocess", "--subreads-to-ccs", os.path.join(sim, "subreads_to_ccs.bam"),
-        "--ccs-bam", os.path.join(sim, "ccs.bam"),
-        "--truth-to-ccs", os.path.join(sim, "truth_to_ccs.bam"),
-        "--truth-bed", os.path.join(sim, "truth.bed"),
-        "--truth-split", os.path.join(sim, "truth_split.tsv"),
-        "--out", windows, "--cpus", str(cpus), "--overwrite",
-    ])
+def simulation_config(fasta, zmws, seed, fractions, molecule, params=None, ranges=None):
+    """The `SimulationConfig` of one set (what `dczoo simulate` builds from its flags).
+
+    Args:
+        fasta: str, reference.
+        zmws, seed: int.
+        fractions: (train, eval, test) shares of each record.
+        molecule: dict of `MoleculeModel` fields.
+        params: optional dict SECTION.FIELD -> value (fixed overrides).
+        ranges: optional "default", a JSON file of ranges, or None.
+
+    Returns:
+        `dczoo.simulate.SimulationConfig`.
+    """
+    from dczoo.simulate import MoleculeModel, SimulationConfig
+    from dczoo.simulate.randomization import ParameterRanges, apply_overrides
+
+    config = SimulationConfig(n_zmws=zmws, seed=seed, reference=fasta, split_fractions=tuple(fractions),
+                              molecule=dataclasses.replace(MoleculeModel(), **molecule))
+    if params:
+        config = apply_overrides(config, params)
+    if ranges:
+        config = dataclasses.replace(config, randomize=ParameterRanges.load(ranges))
+    return config
+
+
+def simulate_and_preprocess(name, config, sim, windows, cpus):
+    """Simulates `config` into `sim`, then preprocesses it (with truth) into `windows`."""
+    from dczoo.data import TruthInputs, preprocess
+    from dczoo.simulate import simulate
+
+    _step(f"simulate {name}", os.path.join(sim, "simulation.json"),
+          lambda: simulate(config, sim, cpus=cpus, progress=False, force=True,
+                           command_line=f"recipes/make_data.py ({name})"))
+    truth = TruthInputs(*(os.path.join(sim, f) for f in ("truth_to_ccs.bam", "truth.bed", "truth_split.tsv")))
+    _step(f"preprocess {name}", os.path.join(windows, "summary.json"),
+          lambda: preprocess(os.path.join(sim, "subreads_to_ccs.bam"), os.path.join(sim, "ccs.bam"), windows,
+                             truth=truth, cpus=cpus, overwrite=True))
     with open(os.path.join(windows, "summary.json")) as handle:
         summary = json.load(handle)
     return {split: info["windows"] for split, info in summary.get("splits", {}).items()}
 
 
-def _molecule_flags(args, kind):
+def _molecule(args, kind):
     insert_mean = args.insert_mean or (6000 if kind == "train" else REAL_INSERTS["insert_mean"])
     insert_sd = args.insert_sd or (min(2500, round(0.42 * insert_mean)) if kind == "train"
                                    else REAL_INSERTS["insert_sd"])
-    flags = ["--insert-mean", str(insert_mean), "--insert-sd", str(insert_sd)]
+    molecule = {"insert_mean": float(insert_mean), "insert_sd": float(insert_sd)}
     if kind != "train":
-        flags += ["--low-pass-share", str(REAL_PASSES["low_pass_share"]),
-                  "--passes-mean", str(REAL_PASSES["passes_mean"])]
-    return flags
+        molecule.update(low_pass_share=REAL_PASSES["low_pass_share"], passes_mean=float(REAL_PASSES["passes_mean"]))
+    return molecule
 
 
-def _randomize_flags(args):
-    return [] if args.ranges == "none" else ["--randomize", args.ranges]
+def _ranges(args):
+    return None if args.ranges == "none" else args.ranges
 
 
 def make(args):
@@ -230,34 +250,31 @@ def make(args):
     made = {}
     if kind == "train":
         paths = write_regions(args.reference, regions, args.test_fraction, args.random_genome, seed)
-        fractions = f"{1 - args.eval_fraction},{args.eval_fraction},0"
-        made["train"] = simulate_and_preprocess(
-            "train", paths["train"], os.path.join(args.out, "sim_train"),
-            os.path.join(args.out, "windows_train"), zmws, seed, fractions,
-            _molecule_flags(args, kind) + _randomize_flags(args), args.cpus)
+        fractions = (1 - args.eval_fraction, args.eval_fraction, 0.0)
+        config = simulation_config(paths["train"], zmws, seed, fractions, _molecule(args, kind), ranges=_ranges(args))
+        made["train"] = simulate_and_preprocess("train", config, os.path.join(args.out, "sim_train"),
+                                                os.path.join(args.out, "windows_train"), args.cpus)
     elif kind == "calibration":
         fasta = random_fasta(regions, "random_calibration", 1_000_000, seed)
+        config = simulation_config(fasta, zmws, seed, (0.0, 0.0, 1.0), _molecule(args, kind), ranges=_ranges(args))
         made["calibration"] = simulate_and_preprocess(
-            "calibration", fasta, os.path.join(args.out, "sim_calibration"),
-            os.path.join(args.out, "windows_calibration"), zmws, seed, "0,0,1",
-            _molecule_flags(args, kind) + _randomize_flags(args), args.cpus)
+            "calibration", config, os.path.join(args.out, "sim_calibration"),
+            os.path.join(args.out, "windows_calibration"), args.cpus)
     elif kind == "test":
         paths = write_regions(args.reference, regions, args.test_fraction)
-        made["test"] = simulate_and_preprocess(
-            "test", paths["test"], os.path.join(args.out, "sim_test"),
-            os.path.join(args.out, "windows_test"), zmws, seed, "0,0,1",
-            _molecule_flags(args, kind), args.cpus)
+        config = simulation_config(paths["test"], zmws, seed, (0.0, 0.0, 1.0), _molecule(args, kind))
+        made["test"] = simulate_and_preprocess("test", config, os.path.join(args.out, "sim_test"),
+                                               os.path.join(args.out, "windows_test"), args.cpus)
     else:
         paths = write_regions(args.reference, regions, args.test_fraction)
         for k, (name, spec) in enumerate(sorted(SHIFT_SETS.items())):
             if args.only and name not in args.only:
                 continue
-            params = [flag for key, value in spec["params"].items() for flag in ("--param", f"{key}={value}")]
             folder = os.path.join(args.out, "shift", name)
-            made[name] = simulate_and_preprocess(
-                f"shift {name}", paths["test"], os.path.join(folder, "sim"),
-                os.path.join(folder, "windows"), zmws, seed + k, "0,0,1",
-                _molecule_flags(args, kind) + params, args.cpus)
+            config = simulation_config(paths["test"], zmws, seed + k, (0.0, 0.0, 1.0), _molecule(args, kind),
+                                       params=spec["params"])
+            made[name] = simulate_and_preprocess(f"shift {name}", config, os.path.join(folder, "sim"),
+                                                 os.path.join(folder, "windows"), args.cpus)
             with open(os.path.join(folder, "shift.json"), "w") as handle:
                 json.dump(dict(spec, name=name, zmws=zmws, seed=seed + k), handle, indent=1)
     print(json.dumps(made, indent=1))

@@ -11,7 +11,8 @@ Examples:
 import argparse
 import sys
 
-from dczoo.constants import INS_TRIM, MAX_PASSES, WINDOW_LENGTH, WindowLayout
+from dczoo.constants import INS_TRIM, MAX_PASSES, WINDOW_LENGTH
+from dczoo.data.shards import DEFAULT_SHARD_SIZE
 from dczoo.errors import DczooError, DczooInputError
 
 _TRUTH_FLAGS = ("truth_to_ccs", "truth_bed", "truth_split")
@@ -54,7 +55,7 @@ def register(subparsers):
                         help=f"columns per window (default {WINDOW_LENGTH})")
     parser.add_argument("--ins-trim", type=int, default=INS_TRIM,
                         help=f"remove insertions longer than this (default {INS_TRIM}; 0: off)")
-    parser.add_argument("--shard-size", type=int, default=4096,
+    parser.add_argument("--shard-size", type=int, default=DEFAULT_SHARD_SIZE,
                         help="windows per shard, whole ZMWs (default 4096)")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -77,48 +78,14 @@ def _truth_inputs(args):
 
 def run(args):
     """Runs the command; returns the exit status."""
-    from dczoo.data.dataset_writer import DatasetWriter
-    from dczoo.data.pipeline import iter_zmw_windows, parse_chunk
-    from dczoo.data.window_packing import pack_for_shards
+    from dczoo.data.preprocess import preprocess
 
-    truth = _truth_inputs(args)
-    chunk = parse_chunk(args.chunk)
-    settings = {
-        "max_passes": args.max_passes,
-        "window_length": args.window_length,
-        "ins_trim": args.ins_trim,
-        "use_ccs_bq": bool(args.use_ccs_bq),
-        "tensor_height": WindowLayout(args.max_passes, bool(args.use_ccs_bq)).num_rows,
-        "tensor_width": args.window_length,
-        "subreads_to_ccs": args.subreads_to_ccs,
-        "ccs_bam": args.ccs_bam,
-        "truth_to_ccs": args.truth_to_ccs,
-        "truth_bed": args.truth_bed,
-        "truth_split": args.truth_split,
-        "chromosome_splits": args.chromosome_splits if truth else None,
-        "chunk": None if chunk is None else f"{chunk[0]}/{chunk[1]}",
-        "cpus": args.cpus,
-        "shard_size": args.shard_size,
-    }
-    zmws = iter_zmw_windows(
-        args.subreads_to_ccs,
-        args.ccs_bam,
-        use_ccs_bq=args.use_ccs_bq,
-        max_passes=args.max_passes,
-        window_length=args.window_length,
-        ins_trim=args.ins_trim,
-        cpus=args.cpus,
-        truth=truth,
-        chunk=chunk,
-        progress=not args.no_progress,
-        transform=pack_for_shards,  # compress in the worker processes
+    summary = preprocess(
+        args.subreads_to_ccs, args.ccs_bam, args.out, truth=_truth_inputs(args),
+        max_passes=args.max_passes, window_length=args.window_length, use_ccs_bq=args.use_ccs_bq,
+        ins_trim=args.ins_trim, cpus=args.cpus, chunk=args.chunk, shard_size=args.shard_size,
+        overwrite=args.overwrite, progress=not args.no_progress,
     )
-    with DatasetWriter(args.out, args.shard_size, overwrite=args.overwrite) as writer:
-        for zmw in zmws:
-            writer.add(zmw)
-        summary = writer.finish(
-            settings=settings, mode="training" if truth else "inference"
-        )
     _print_summary(args.out, summary)
     return 0
 

@@ -7,6 +7,8 @@ Public API (numpy + pysam only; `WindowDataset` imports Keras on first use):
   `dczoo preprocess` and `dczoo correct`.
 * `ZmwWindows`: windows, metadata and (training) labels of one ZMW.
 * `TruthInputs`: the truth files of training mode.
+* `preprocess(subreads_to_ccs, ccs_bam, out, truth=..., ...)`: what
+  `dczoo preprocess` does, as a function (a dataset folder and its summary).
 * `DatasetWriter`, `pack_for_shards`, `read_shard`, `read_summary`,
   `shard_paths`: the shard format written by `dczoo preprocess`.
 * `load_split`: the windows and labels of a split (or a sample of them) as
@@ -20,6 +22,7 @@ from dczoo.data.batching import ShuffledBatches
 from dczoo.data.dataset_writer import DatasetWriter
 from dczoo.data.labels import TruthInputs
 from dczoo.data.pipeline import iter_zmw_windows, parse_chunk, sum_counters
+from dczoo.data.preprocess import preprocess
 from dczoo.data.shards import load_split, read_shard, read_summary, shard_paths
 from dczoo.data.tfrecord import convert_tfrecords, iter_tf_examples
 from dczoo.data.window_packing import PackedZmw, pack_for_shards
@@ -44,6 +47,7 @@ __all__ = [
     "load_split",
     "pack_for_shards",
     "parse_chunk",
+    "preprocess",
     "process_zmw",
     "read_shard",
     "read_summary",

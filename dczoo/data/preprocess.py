@@ -1,0 +1,71 @@
+"""Preprocess a BAM pair (+ truth) into a window dataset folder: `dczoo preprocess` as a function."""
+
+from dczoo.constants import INS_TRIM, MAX_PASSES, WINDOW_LENGTH, WindowLayout
+from dczoo.data.dataset_writer import DatasetWriter
+from dczoo.data.pipeline import iter_zmw_windows, parse_chunk
+from dczoo.data.shards import DEFAULT_SHARD_SIZE
+from dczoo.data.window_packing import pack_for_shards
+
+
+def preprocess(subreads_to_ccs, ccs_bam, out, *, truth=None, max_passes=MAX_PASSES,
+               window_length=WINDOW_LENGTH, use_ccs_bq=False, ins_trim=INS_TRIM, cpus=1, chunk=None,
+               shard_size=DEFAULT_SHARD_SIZE, overwrite=False, progress=False):
+    """Writes the windows of every ZMW (and, with truth, their labels) to `out`.
+
+    The folder appears only when complete (`DatasetWriter`); windows are
+    bit-exact with DeepConsensus 1.2 preprocessing. In training mode (with
+    `truth`) the ZMWs go to train/eval/test splits by chromosome.
+
+    Args:
+        subreads_to_ccs: str or Path. Subreads aligned to their draft (actc).
+        ccs_bam: str or Path. Drafts, in the same ZMW order.
+        out: str or Path. The dataset folder.
+        truth: optional `dczoo.data.TruthInputs` (training mode).
+        max_passes, window_length, use_ccs_bq, ins_trim: window geometry and
+            insertion trimming (see `iter_zmw_windows`).
+        cpus: int. Worker processes.
+        chunk: optional "i/N" or (i, N): only ZMWs i, i+N, ...
+        shard_size: int. Windows per shard (whole ZMWs).
+        overwrite: bool. Replace an existing non-empty `out`.
+        progress: bool. A progress bar on stderr.
+
+    Returns:
+        dict, the dataset's summary (as written to summary.json).
+
+    Example:
+    ```python
+    from dczoo.data import TruthInputs, preprocess
+
+    summary = preprocess("subreads_to_ccs.bam", "ccs.bam", "train/", cpus=2,
+                         truth=TruthInputs("truth_to_ccs.bam", "truth.bed", "truth_split.tsv"))
+    summary["splits"]["train"]["windows"]
+    ```
+    """
+    chunk = parse_chunk(chunk) if isinstance(chunk, str) or chunk is None else tuple(chunk)
+    settings = {
+        "max_passes": max_passes,
+        "window_length": window_length,
+        "ins_trim": ins_trim,
+        "use_ccs_bq": bool(use_ccs_bq),
+        "tensor_height": WindowLayout(max_passes, bool(use_ccs_bq)).num_rows,
+        "tensor_width": window_length,
+        "subreads_to_ccs": str(subreads_to_ccs),
+        "ccs_bam": str(ccs_bam),
+        "truth_to_ccs": None if truth is None else str(truth.truth_to_ccs),
+        "truth_bed": None if truth is None else str(truth.truth_bed),
+        "truth_split": None if truth is None else str(truth.truth_split),
+        "chromosome_splits": None if truth is None else truth.chromosome_splits,
+        "chunk": None if chunk is None else f"{chunk[0]}/{chunk[1]}",
+        "cpus": cpus,
+        "shard_size": shard_size,
+    }
+    zmws = iter_zmw_windows(
+        subreads_to_ccs, ccs_bam, use_ccs_bq=use_ccs_bq, max_passes=max_passes,
+        window_length=window_length, ins_trim=ins_trim, cpus=cpus, truth=truth, chunk=chunk,
+        progress=progress,
+        transform=pack_for_shards,  # compress in the worker processes
+    )
+    with DatasetWriter(out, shard_size, overwrite=overwrite) as writer:
+        for zmw in zmws:
+            writer.add(zmw)
+        return writer.finish(settings=settings, mode="training" if truth is not None else "inference")
