@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 
+from dczoo.cli._arguments import number
 from dczoo.constants import INS_TRIM, MAX_BASE_QUALITY
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE
 from dczoo.inference.engine import ENGINES
@@ -35,8 +36,10 @@ def register(subparsers):
             "draft, run the model on every window whose draft is not already "
             "good, stitch the windows into reads with calibrated qualities, "
             "filter, and write FASTQ or unaligned BAM (with the draft BAM's "
-            "header and ec/np/rq/RG/zm tags). Exit status 1 when no read "
-            "passes the filters, 2 for bad inputs."
+            "header and ec/np/rq/RG/zm tags). Outputs that would overwrite an "
+            "input are refused before any work; outputs appear only when complete. "
+            "Presets are verified against the sha256 manifest in their "
+            "metadata.json (--no-verify for presets saved before manifests)."
         ),
     )
     io = parser.add_argument_group("inputs and output")
@@ -68,29 +71,37 @@ def register(subparsers):
     model.add_argument("--ccs-calibration", default=None,
                        help="calibration of qualities of windows that keep the draft, same forms "
                        "(default: the model's draft calibration if it has one, else none)")
+    model.add_argument("--no-verify", dest="verify", action="store_false",
+                       help="load a preset folder whose metadata.json has no sha256 manifest "
+                       "(saved before presets carried one) or whose files you changed on purpose: "
+                       "skips the sha256 checks of config.json and the weights (the config "
+                       "is still checked against the weights' shapes)")
     model.add_argument("--xla", action="store_true",
                        help="TensorFlow backend: compile the model with XLA")
     filters = parser.add_argument_group("windows and filters")
-    filters.add_argument("--skip-windows-above", type=float, default=DEFAULT_SKIP_WINDOWS_ABOVE,
+    filters.add_argument("--skip-windows-above", type=number(minimum=0), default=DEFAULT_SKIP_WINDOWS_ABOVE,
                          help="keep the draft for windows whose average draft quality "
                          f"is above this (default {DEFAULT_SKIP_WINDOWS_ABOVE}; 0: run the "
                          "model everywhere)")
-    filters.add_argument("--min-quality", type=float, default=DEFAULT_MIN_QUALITY,
+    filters.add_argument("--min-quality", type=number(minimum=0), default=DEFAULT_MIN_QUALITY,
                          help=f"minimum average read quality (default {DEFAULT_MIN_QUALITY})")
-    filters.add_argument("--min-length", type=int, default=0, help="minimum read length (default 0)")
-    filters.add_argument("--max-base-quality", type=int, default=MAX_BASE_QUALITY,
+    filters.add_argument("--min-length", type=number(minimum=0, whole=True), default=0,
+                         help="minimum read length (default 0)")
+    filters.add_argument("--max-base-quality", type=number(0, MAX_BASE_QUALITY, whole=True), default=MAX_BASE_QUALITY,
                          help=f"quality cap (default {MAX_BASE_QUALITY})")
-    filters.add_argument("--ins-trim", type=int, default=INS_TRIM,
+    filters.add_argument("--ins-trim", type=number(minimum=0, whole=True), default=INS_TRIM,
                          help=f"remove subread insertions longer than this (default {INS_TRIM}; "
                          "0: off)")
     speed = parser.add_argument_group("speed, memory and sharding")
-    speed.add_argument("--batch-size", type=int, default=None,
+    speed.add_argument("--batch-size", type=number(minimum=1, whole=True), default=None,
                        help=f"windows per model call (default {DEFAULT_BATCH_SIZE} with the "
-                       f"keras engine, {DEFAULT_ONNX_BATCH_SIZE} with onnxruntime)")
-    speed.add_argument("--batch-zmws", type=int, default=DEFAULT_BATCH_ZMWS,
+                       f"keras engine, {DEFAULT_ONNX_BATCH_SIZE} with onnxruntime); refused "
+                       "when its memory (about 1 GB + 1.7 MB per window) exceeds the "
+                       "available memory")
+    speed.add_argument("--batch-zmws", type=number(minimum=1, whole=True), default=DEFAULT_BATCH_ZMWS,
                        help="ZMWs preprocessed ahead of the model; bounds memory "
                        f"(default {DEFAULT_BATCH_ZMWS})")
-    speed.add_argument("--cpus", type=int, default=default_cpus(),
+    speed.add_argument("--cpus", type=number(minimum=0, whole=True), default=default_cpus(),
                        help="preprocessing worker processes; 0 or 1 uses a background "
                        f"thread (default {default_cpus()} on this machine)")
     speed.add_argument("--chunk", help="only ZMWs i, i+N, i+2N, ... (0-based), given as i/N")
@@ -141,6 +152,7 @@ def _run(args):
         jit_compile=args.xla,
         engine=args.engine,
         precision=args.precision,
+        verify=args.verify,
     )
     command_line = "dczoo " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
     reads = run_correction(
@@ -156,6 +168,10 @@ def _run(args):
     if not args.quiet:
         outcomes = ", ".join(f"{k}={v}" for k, v in summary["outcomes"].items())
         rate = summary["throughput"]["zmws_per_s"]
+        dropped = sum(summary["zmws_dropped"].values())
+        if dropped:
+            reasons = ", ".join(f"{k}={v}" for k, v in summary["zmws_dropped"].items() if v)
+            print(f"dczoo correct: {dropped} ZMWs dropped ({reasons})", file=sys.stderr)
         print(f"dczoo correct: {summary['zmws']} ZMWs ({outcomes}); "
               f"{summary['windows']['model']} of {summary['windows']['total']} windows "
               f"through the model; {rate} ZMWs/s", file=sys.stderr)

@@ -8,6 +8,8 @@ Examples:
 
 import sys
 
+from dczoo.cli._arguments import number
+
 FORMATS = ("onnx",)
 
 
@@ -33,8 +35,11 @@ def register(subparsers):
     parser.add_argument("--int8", action="store_true",
                         help="quantize the weights to int8 (ONNX Runtime dynamic "
                         "quantization); see docs/onnx.md for its agreement with float32")
-    parser.add_argument("--opset", type=int, default=None,
+    parser.add_argument("--opset", type=number(minimum=1, whole=True), default=None,
                         help="ONNX opset (default: the converter's)")
+    parser.add_argument("--no-verify", dest="verify", action="store_false",
+                        help="load a preset without a sha256 manifest in its metadata.json "
+                        "(saved before presets carried one); see `dczoo correct --help`")
     parser.add_argument("--no-check", dest="check", action="store_false",
                         help="skip comparing ONNX Runtime with Keras after export")
     parser.add_argument("--quiet", action="store_true", help="no final message")
@@ -46,7 +51,7 @@ def run(args):
     from dczoo.export.onnx_export import export_onnx
 
     metadata = export_onnx(args.model, args.output, int8=args.int8, opset=args.opset,
-                           check=args.check)
+                           check=args.check, verify=args.verify)
     if not args.quiet:
         print(f"dczoo export: wrote {args.output} ({metadata['preset']}, "
               f"{metadata['num_layers']} layers, opset {metadata['opset']}, "

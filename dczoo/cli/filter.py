@@ -7,6 +7,8 @@ Examples:
 
 import sys
 
+from dczoo.cli._arguments import number
+
 
 def register(subparsers):
     """Adds the `filter` sub-command."""
@@ -17,12 +19,13 @@ def register(subparsers):
             "Keep the reads of a FASTQ (optionally gzipped) or BAM file whose "
             "average base quality (in probability space) is at least "
             "--min-quality, as DeepConsensus's filter_reads does. Output is FASTQ, "
-            "or BAM (header and tags kept) for BAM input."
+            "or BAM (header and tags kept) for BAM input. The output must not be "
+            "the input; it appears only when complete."
         ),
     )
     parser.add_argument("--input", "-i", required=True, help="reads: .fastq/.fq[.gz] or .bam")
     parser.add_argument("--output", "-o", required=True, help="kept reads: .fastq/.fq[.gz] or .bam")
-    parser.add_argument("--min-quality", "-q", type=float, required=True,
+    parser.add_argument("--min-quality", "-q", type=number(minimum=0), required=True,
                         help="minimum average read quality, e.g. 20, 30, 40")
     parser.add_argument("--quiet", action="store_true", help="no final counts")
     parser.set_defaults(func=run)

@@ -1,4 +1,11 @@
-"""Entry point of the `dczoo` command: discovers and runs sub-commands."""
+"""Entry point of the `dczoo` command: discovers and runs sub-commands.
+
+Errors end in one line `dczoo COMMAND: error: ...` and the exit status of
+`dczoo.errors.EXIT_STATUSES` (listed by every `--help`): 2 for bad inputs,
+options and paths, 3 when an output cannot be written (an operating-system
+error, also one that no dczoo code expected), 4 when the Hub cannot be
+reached, 130 on Ctrl-C.
+"""
 
 import argparse
 import importlib
@@ -9,7 +16,14 @@ import sys
 # Quiet TensorFlow's C++ start-up logging unless the user asked for it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from dczoo.errors import DczooError
+from dczoo.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT_FAILED,
+    DczooError,
+    describe_os_error,
+    exit_status_help,
+)
 from dczoo.version import __version__
 
 _NOT_COMMANDS = {"__init__", "main"}
@@ -24,6 +38,8 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="dczoo",
         description="DeepConsensus-style correction of PacBio HiFi reads.",
+        epilog=exit_status_help(),
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=__version__)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -33,7 +49,21 @@ def build_parser():
             continue
         module = importlib.import_module(f"dczoo.cli.{info.name}")
         module.register(subparsers)
+    for command in subparsers.choices.values():
+        if command.epilog is None:
+            command.epilog = exit_status_help()
+            if command.formatter_class is argparse.HelpFormatter:
+                command.formatter_class = _Formatter
     return parser
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Wraps descriptions as usual but keeps the exit-status table as written."""
+
+    def _fill_text(self, text, width, indent):
+        if text.startswith("exit status:"):
+            return text
+        return super()._fill_text(text, width, indent)
 
 
 def main(argv=None):
@@ -43,21 +73,42 @@ def main(argv=None):
         argv: list of str, or None for `sys.argv[1:]`.
 
     Returns:
-        int exit status (also passed to `sys.exit` when run as a script).
+        int exit status (also passed to `sys.exit` when run as a script),
+        for every outcome: an option argparse refuses returns 2 instead of
+        raising `SystemExit`.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help and --version (0), a refused option (2)
+        return done.code if isinstance(done.code, int) else EXIT_BAD_INPUT
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return EXIT_BAD_INPUT
+    return run_command(args)
+
+
+def run_command(args):
+    """Runs a parsed sub-command; every error ends in one line and its status.
+
+    Args:
+        args: argparse.Namespace with `command` and `func`.
+
+    Returns:
+        int exit status (see `dczoo.errors.EXIT_STATUSES`).
+    """
     try:
         status = args.func(args)
     except DczooError as error:
         print(f"dczoo {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return error.exit_status
     except KeyboardInterrupt:
         print(f"dczoo {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except OSError as error:  # one no dczoo code expected: still one line
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"dczoo {args.command}: error: {where}{describe_os_error(error)}", file=sys.stderr)
+        return EXIT_OUTPUT_FAILED
     return 0 if status is None else int(status)
 
 

@@ -11,9 +11,10 @@ Examples:
 import argparse
 import sys
 
+from dczoo.cli._arguments import number
 from dczoo.constants import INS_TRIM, MAX_PASSES, WINDOW_LENGTH
 from dczoo.data.shards import DEFAULT_SHARD_SIZE
-from dczoo.errors import DczooError, DczooInputError
+from dczoo.errors import DczooInputError
 
 _TRUTH_FLAGS = ("truth_to_ccs", "truth_bed", "truth_split")
 
@@ -46,18 +47,19 @@ def register(subparsers):
         "or a file of `chromosome split` lines",
     )
     parser.add_argument("--out", required=True, help="output directory (created atomically)")
-    parser.add_argument("--cpus", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--cpus", type=number(minimum=0, whole=True), default=1, help="worker processes (default 1)")
     parser.add_argument("--chunk", help="only ZMWs i, i+N, i+2N, ... (0-based), given as i/N")
     parser.add_argument("--use-ccs-bq", action="store_true", help="add the draft base-quality row (86 rows)")
-    parser.add_argument("--max-passes", type=int, default=MAX_PASSES,
+    parser.add_argument("--max-passes", type=number(minimum=1, whole=True), default=MAX_PASSES,
                         help=f"subreads per window (default {MAX_PASSES})")
-    parser.add_argument("--window-length", type=int, default=WINDOW_LENGTH,
+    parser.add_argument("--window-length", type=number(minimum=1, whole=True), default=WINDOW_LENGTH,
                         help=f"columns per window (default {WINDOW_LENGTH})")
-    parser.add_argument("--ins-trim", type=int, default=INS_TRIM,
+    parser.add_argument("--ins-trim", type=number(minimum=0, whole=True), default=INS_TRIM,
                         help=f"remove insertions longer than this (default {INS_TRIM}; 0: off)")
-    parser.add_argument("--shard-size", type=int, default=DEFAULT_SHARD_SIZE,
+    parser.add_argument("--shard-size", type=number(minimum=1, whole=True), default=DEFAULT_SHARD_SIZE,
                         help="windows per shard, whole ZMWs (default 4096)")
-    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a non-empty --out, if it holds only a dataset dczoo wrote")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=run)
 
@@ -99,7 +101,8 @@ def _print_summary(out, summary):
     print(f"  ZMWs processed {counters.get('n_zmw_processed', 0)}, "
           f"passed {counters.get('n_zmw_pass', 0)}; windows {counters.get('n_examples', 0)}")
     skipped = {k: v for k, v in counters.items() if k.startswith("n_zmw_") and "missing" in k
-               or k in ("n_zmw_no_label_alignment", "n_zmw_truth_label_supp_alignment")}
+               or k in ("n_zmw_no_label_alignment", "n_zmw_truth_label_supp_alignment",
+                        "n_zmw_no_aligned_subreads")}
     for key, value in sorted(skipped.items()):
         print(f"  skipped ({key}): {value}")
     sys.stdout.flush()
@@ -119,12 +122,13 @@ def main(argv=None):
     """
     parser = argparse.ArgumentParser(prog="dczoo")
     register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["preprocess", *(sys.argv[1:] if argv is None else argv)])
     try:
-        return args.func(args)
-    except DczooError as error:
-        print(f"dczoo preprocess: error: {error}", file=sys.stderr)
-        return 2
+        args = parser.parse_args(["preprocess", *(sys.argv[1:] if argv is None else argv)])
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 2
+    from dczoo.cli.main import run_command
+
+    return run_command(args)
 
 
 if __name__ == "__main__":

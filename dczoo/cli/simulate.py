@@ -14,7 +14,9 @@ import os
 import shlex
 import sys
 
+from dczoo.cli._arguments import number
 from dczoo.errors import DczooInputError
+from dczoo.validation import check_number
 
 
 def register(subparsers):
@@ -31,22 +33,26 @@ def register(subparsers):
     )
     src = p.add_argument_group("genome")
     src.add_argument("--reference", help="FASTA to sample inserts from (both strands)")
-    src.add_argument("--random-genome", type=int, metavar="LENGTH",
+    src.add_argument("--random-genome", type=number(minimum=1, whole=True), metavar="LENGTH",
                      help="use a random genome of this length instead of a FASTA")
-    p.add_argument("--zmws", type=int, default=100, help="ZMWs to simulate (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="random seed; same seed and parameters = same output")
+    p.add_argument("--zmws", type=number(minimum=1, whole=True), default=100, help="ZMWs to simulate (default 100)")
+    p.add_argument("--seed", type=number(minimum=0, whole=True), default=0,
+                   help="random seed; same seed and parameters = same output")
     p.add_argument("--out", help="output folder")
-    p.add_argument("--cpus", type=int, default=1, help="worker processes (the output does not depend on it)")
+    p.add_argument("--cpus", type=number(minimum=1, whole=True), default=1,
+                   help="worker processes (the output does not depend on it)")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--movie", help="movie name in read names (default m64001_<seed>_000000)")
     mol = p.add_argument_group("molecules and passes")
-    mol.add_argument("--insert-mean", type=float, default=3000.0, help="mean insert length in bp (default 3000)")
-    mol.add_argument("--insert-sd", type=float, default=750.0, help="sd of the insert length (default 750)")
-    mol.add_argument("--passes-mean", type=float, default=12.0,
+    mol.add_argument("--insert-mean", type=number(minimum=1), default=3000.0,
+                     help="mean insert length in bp (default 3000)")
+    mol.add_argument("--insert-sd", type=number(minimum=0), default=750.0, help="sd of the insert length (default 750)")
+    mol.add_argument("--passes-mean", type=number(minimum=0), default=12.0,
                      help="mean full passes of ZMWs that are not low-pass (default 12)")
-    mol.add_argument("--passes", type=int, help="give every ZMW exactly this many full passes")
-    mol.add_argument("--low-pass-share", type=float, default=0.35,
+    mol.add_argument("--passes", type=number(minimum=0, whole=True),
+                     help="give every ZMW exactly this many full passes")
+    mol.add_argument("--low-pass-share", type=number(0, 1), default=0.35,
                      help="share of ZMWs with 0-2 full passes (default 0.35)")
     rnd = p.add_argument_group("error model")
     rnd.add_argument("--param", action="append", metavar="SECTION.FIELD=VALUE",
@@ -68,7 +74,7 @@ def register(subparsers):
                    help="after simulating (or with --measure), print the realism table against this real data")
     p.add_argument("--measure", metavar="SIM_DIR",
                    help="with --compare-to: measure an existing folder, simulate nothing")
-    p.add_argument("--compare-zmws", type=int, default=None,
+    p.add_argument("--compare-zmws", type=number(minimum=1, whole=True), default=None,
                    help="ZMWs of the simulated folder to measure (default all)")
     p.set_defaults(func=run)
 
@@ -92,6 +98,8 @@ def _config(args):
         fractions = tuple(float(x) for x in args.split_fractions.split(","))
     except ValueError as error:
         raise DczooInputError(f"--split-fractions {args.split_fractions!r}: expected three numbers") from error
+    for fraction in fractions:
+        check_number("--split-fractions", fraction, minimum=0)
     chroms = _parse_pairs(args.split_chrom, "--split-chrom")
     unknown = sorted(set(chroms) - set(SPLITS))
     if unknown:
@@ -108,14 +116,30 @@ def _config(args):
     values = {}
     for name, value in _parse_pairs(args.param, "--param").items():
         try:
-            values[name] = float(value)
+            values[name] = check_number(f"--param {name}", float(value))
         except ValueError:
-            raise DczooInputError(f"--param {name}={value}: the value must be a number") from None
+            raise DczooInputError(f"--param {name}={value}: the value must be a finite number") from None
     if values:
         config = apply_overrides(config, values)
     if args.randomize:
         config = dataclasses.replace(config, randomize=ParameterRanges.load(args.randomize))
     return config
+
+
+def _check_paths(args):
+    """The simulated files must not overwrite the reference or the ranges file."""
+    from dczoo.paths import check_paths
+    from dczoo.simulate.bam_writer import OUTPUT_FILES
+
+    check_paths(
+        inputs=[("--reference", args.reference), ("--randomize", _ranges_file(args.randomize))],
+        files=[(f"--out {name}", os.path.join(args.out, name)) for name in OUTPUT_FILES],
+        create_folders=True,
+    )
+
+
+def _ranges_file(randomize):
+    return randomize if randomize and os.path.isfile(randomize) else None
 
 
 def run(args):
@@ -138,6 +162,7 @@ def run(args):
         if not args.out:
             raise DczooInputError("--out is required (the output folder)")
         config = _config(args)
+        _check_paths(args)
         command = " ".join(shlex.quote(a) for a in sys.argv)
         summary = simulate(config, args.out, cpus=args.cpus, progress=not args.quiet, force=args.force,
                            command_line=command)

@@ -167,12 +167,18 @@ def iter_records(bam, path, role):
             return
         except OSError as error:
             after = f"after read {last}" if last else "before the first read"
-            raise DczooInputError(
-                f"{path}: {role} is truncated or corrupt {after} ({error})"
-            ) from None
+            raise DczooInputError(f"{path}: {role} {_read_problem(error)} {after} ({error})") from None
         last = record.query_name
         start, offset = offset, bam.tell()
         yield record, start
+
+
+def _read_problem(error):
+    """What htslib's `error -N while reading file` means (its `bam_read1` codes)."""
+    if "error -4" in str(error):
+        return ("has a malformed record (htslib found its CIGAR and SEQ lengths differ, or an "
+                "invalid CIGAR or read name)")
+    return "is truncated or corrupt"
 
 
 def zmw_of_name(name):

@@ -4,6 +4,11 @@ Shards hold whole ZMWs: a shard is written as soon as its split has at least
 `shard_size` windows buffered, so shards have `shard_size` windows or a few
 more (the last one of a split may have fewer). The format is described in
 `dczoo.data.shards`.
+
+`overwrite=True` replaces only a folder that dczoo wrote: an earlier dataset
+(its summary.json and the shards it lists) or an empty folder. A folder
+holding anything else is refused, so `--overwrite` never deletes a user's
+files.
 """
 
 import json
@@ -30,6 +35,34 @@ class _SplitBuffer:
         self.total_zmws = 0
         self.total_windows = 0
         self.shards = []
+
+
+def _foreign_files(directory):
+    """Paths (relative to `directory`) that are not part of a dczoo dataset.
+
+    A dataset holds its summary.json and the shard files that summary lists,
+    in their split folders; nothing else.
+    """
+    summary_path = os.path.join(directory, SUMMARY_NAME)
+    own = set()
+    if os.path.isfile(summary_path):
+        try:
+            with open(summary_path, encoding="utf-8") as handle:
+                summary = json.load(handle)
+        except (OSError, ValueError):
+            summary = {}
+        if isinstance(summary, dict) and summary.get("format") == FORMAT_NAME:
+            own.add(SUMMARY_NAME)
+            for info in (summary.get("splits") or {}).values():
+                own.update(shard.get("file") for shard in info.get("shards", []))
+    foreign = []
+    for folder, subfolders, files in os.walk(directory):
+        for name in sorted(files):
+            relative = os.path.relpath(os.path.join(folder, name), directory)
+            if relative.replace(os.sep, "/") not in own:
+                foreign.append(relative)
+        subfolders.sort()
+    return foreign
 
 
 class DatasetWriter:
@@ -66,6 +99,14 @@ class DatasetWriter:
                     f"{self.directory}: output directory exists and is not empty "
                     "(use --overwrite to replace it)"
                 )
+            foreign = _foreign_files(self.directory)
+            if foreign:
+                more = f" and {len(foreign) - 1} more files" if len(foreign) > 1 else ""
+                raise DczooInputError(
+                    f"{self.directory}: --overwrite replaces only a dataset dczoo wrote, but this "
+                    f"folder also holds {foreign[0]!r}{more}; choose another --out (nothing was "
+                    "deleted)"
+                )
         self.shard_size = int(shard_size)
         self.compresslevel = compresslevel
         self._buffers = {}
@@ -79,9 +120,9 @@ class DatasetWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if self._output is not None:
-            self._output.abort()
-            self._output = self._tmp = None
+        output, self._output, self._tmp = self._output, None, None
+        if output is not None:
+            return output.__exit__(exc_type, exc, tb)  # removes it; names a full disk
         return False
 
     def add(self, zmw):

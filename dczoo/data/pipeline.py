@@ -17,9 +17,10 @@ import sys
 from dczoo.constants import INS_TRIM, MAX_PASSES, WINDOW_LENGTH
 from dczoo.data.bam_reader import check_subreads_header, close_quietly, open_bam
 from dczoo.data.workers import iter_parallel, run_job
-from dczoo.data.zmw_groups import iter_zmw_groups
+from dczoo.data.zmw_groups import check_bam_roles, iter_zmw_groups
 from dczoo.data.zmw_processing import PreprocessConfig
 from dczoo.errors import DczooInputError
+from dczoo.validation import check_number
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,6 +177,7 @@ def iter_zmw_windows(
     chunk = parse_chunk(chunk) if isinstance(chunk, str) else _check_chunk(chunk)
     if window_length < 1 or max_passes < 1:
         raise DczooInputError("window_length and max_passes must be positive")
+    check_number("ins_trim", ins_trim, minimum=0, integer=True)
     config = PreprocessConfig(
         max_passes=int(max_passes),
         window_length=int(window_length),
@@ -185,6 +187,7 @@ def iter_zmw_windows(
     job = _Job(
         os.fspath(subreads_to_ccs), os.fspath(ccs_bam), config, truth, chunk, transform
     )
+    check_bam_roles(job.subreads_to_ccs, job.ccs_bam)
     total = count_zmws(job.subreads_to_ccs, chunk)  # validates the file now
     close_quietly(open_bam(job.ccs_bam, "ccs.bam"))
     cpus = max(1, int(cpus or 1))

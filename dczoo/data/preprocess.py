@@ -5,6 +5,8 @@ from dczoo.data.dataset_writer import DatasetWriter
 from dczoo.data.pipeline import iter_zmw_windows, parse_chunk
 from dczoo.data.shards import DEFAULT_SHARD_SIZE
 from dczoo.data.window_packing import pack_for_shards
+from dczoo.paths import check_paths
+from dczoo.validation import check_number
 
 
 def preprocess(subreads_to_ccs, ccs_bam, out, *, truth=None, max_passes=MAX_PASSES,
@@ -14,7 +16,9 @@ def preprocess(subreads_to_ccs, ccs_bam, out, *, truth=None, max_passes=MAX_PASS
 
     The folder appears only when complete (`DatasetWriter`); windows are
     bit-exact with DeepConsensus 1.2 preprocessing. In training mode (with
-    `truth`) the ZMWs go to train/eval/test splits by chromosome.
+    `truth`) the ZMWs go to train/eval/test splits by chromosome. Before any
+    work, `out` is checked not to be or hold an input
+    (`dczoo.paths.check_paths`) and the numbers to be in range.
 
     Args:
         subreads_to_ccs: str or Path. Subreads aligned to their draft (actc).
@@ -32,6 +36,10 @@ def preprocess(subreads_to_ccs, ccs_bam, out, *, truth=None, max_passes=MAX_PASS
     Returns:
         dict, the dataset's summary (as written to summary.json).
 
+    Raises:
+        DczooInputError: bad inputs, settings or paths (nothing is written).
+        DczooOutputError: the folder could not be written (nothing is left).
+
     Example:
     ```python
     from dczoo.data import TruthInputs, preprocess
@@ -42,6 +50,15 @@ def preprocess(subreads_to_ccs, ccs_bam, out, *, truth=None, max_passes=MAX_PASS
     ```
     """
     chunk = parse_chunk(chunk) if isinstance(chunk, str) or chunk is None else tuple(chunk)
+    for label, value, minimum in (("--max-passes", max_passes, 1), ("--window-length", window_length, 1),
+                                  ("--ins-trim", ins_trim, 0), ("--cpus", cpus, 0),
+                                  ("--shard-size", shard_size, 1)):
+        check_number(label, value, minimum, integer=True)
+    truth_files = [] if truth is None else [
+        ("--truth-to-ccs", truth.truth_to_ccs), ("--truth-bed", truth.truth_bed),
+        ("--truth-split", truth.truth_split)]
+    check_paths(inputs=[("--subreads-to-ccs", subreads_to_ccs), ("--ccs-bam", ccs_bam), *truth_files],
+                folders=[("--out", out)])
     settings = {
         "max_passes": max_passes,
         "window_length": window_length,

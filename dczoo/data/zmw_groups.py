@@ -3,9 +3,16 @@
 Both files are streamed forward only, like the reference implementation; no
 index is needed. Subreads are grouped by consecutive equal `zm` tag (by the
 name's `movie/zmw` when the tag is absent); unmapped subreads are skipped like
-the reference, secondary and supplementary alignments too. Drafts without
-subreads are skipped silently; a draft that is missing, or that comes before
-the previous ZMW's draft, is an error.
+the reference, secondary and supplementary alignments too. A ZMW none of
+whose subreads is aligned is dropped like the reference does, but counted:
+each group carries `dropped`, the number of such ZMWs just before it (and,
+for the last group, after it), which preprocessing adds up as the counter
+`n_zmw_no_aligned_subreads`, so every ZMW of the input appears in the
+summaries. Drafts without subreads are skipped silently; a draft that is
+missing, or that comes before the previous ZMW's draft, is an error, and so
+are a draft whose length is not the `@SQ LN` its subreads were aligned to and
+a subread aligned past the end of its draft (the two files do not belong
+together).
 
 Two ways to read:
 
@@ -40,12 +47,15 @@ class ZmwGroup:
         name: str. Name of the draft read (`movie/zmw/ccs`).
         subreads: list of `dczoo.data.bam_reader.Subread`.
         draft: `dczoo.data.bam_reader.Draft`.
+        dropped: int. ZMWs without any aligned subread just before this one
+            (and after it, for the last one), counted with it.
     """
 
     ordinal: int
     name: str
     subreads: list
     draft: object
+    dropped: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +68,7 @@ class ZmwLocation:
         subreads_offset: int. Virtual offset of its first subread record.
         span: int. Records to read from there (skipped records included).
         draft_offset: int. Virtual offset of its draft in ccs.bam.
+        dropped: int. ZMWs without aligned subreads counted with this one.
     """
 
     ordinal: int
@@ -65,6 +76,7 @@ class ZmwLocation:
     subreads_offset: int
     span: int
     draft_offset: int
+    dropped: int = 0
 
 
 def _skipped(record):
@@ -120,33 +132,92 @@ class _DraftMatcher:
         )
 
 
+def check_bam_roles(subreads_path, ccs_path):
+    """Checks that the subreads BAM is aligned (has @SQ lines), naming a swap.
+
+    Args:
+        subreads_path: str. What was given as `subreads_to_ccs.bam`.
+        ccs_path: str. What was given as `ccs.bam`.
+
+    Raises:
+        DczooInputError: the subreads BAM has no @SQ lines; when the drafts
+            BAM has them, the message says the two files look swapped.
+
+    Example:
+    ```python
+    check_bam_roles("ccs.bam", "subreads_to_ccs.bam")  # "... look swapped ..."
+    ```
+    """
+    bam = open_bam(subreads_path, _SUBREADS)
+    try:
+        aligned = bam.nreferences > 0
+    finally:
+        close_quietly(bam)
+    if aligned:
+        return
+    ccs = open_bam(ccs_path, "ccs.bam")
+    try:
+        swapped = ccs.nreferences > 0
+    finally:
+        close_quietly(ccs)
+    if swapped:
+        raise DczooInputError(
+            f"{subreads_path} has no @SQ lines but {ccs_path} has: the two BAMs look swapped; "
+            "give the subreads aligned to their drafts as --subreads-to-ccs and the drafts "
+            "as --ccs-bam"
+        )
+
+
+class _DroppedZmws:
+    """Counts the ZMWs whose records are all unmapped, secondary or supplementary."""
+
+    def __init__(self):
+        self.pending = []  # keys of ZMWs seen only in skipped records, in order
+
+    def skipped(self, record, current_key):
+        key = _zmw_key(record)
+        if key != current_key and (not self.pending or self.pending[-1] != key):
+            self.pending.append(key)
+
+    def take(self, key):
+        """The count before the ZMW `key`, which has an aligned record."""
+        if self.pending and self.pending[-1] == key:
+            self.pending.pop()
+        count, self.pending = len(self.pending), []
+        return count
+
+
 def _iter_raw(subreads_path, ccs_path):
-    """Yields `(ordinal, records, offset, span, draft_record, draft_offset)`."""
+    """Yields `(ordinal, records, offset, span, draft_record, draft_offset, dropped)`."""
+    check_bam_roles(subreads_path, ccs_path)
     bam = open_bam(subreads_path, _SUBREADS)
     matcher = None
     try:
         check_subreads_header(bam, subreads_path)
         matcher = _DraftMatcher(ccs_path, subreads_path)
+        dropped = _DroppedZmws()
         ordinal, n_records = 0, 0
-        group, key, start, span = [], None, 0, 0
+        group, key, start, span, group_dropped = [], None, 0, 0, 0
         for record, offset in iter_records(bam, subreads_path, _SUBREADS):
             n_records += 1
             if _skipped(record):
                 span += 1 if group else 0
+                dropped.skipped(record, key if group else None)
                 continue
             record_key = _zmw_key(record)
             if group and record_key != key:
                 draft, draft_offset = matcher.find(group[0].reference_name, group[0].query_name)
-                yield ordinal, group, start, span, draft, draft_offset
+                yield ordinal, group, start, span, draft, draft_offset, group_dropped
                 ordinal, group, span = ordinal + 1, [], 0
             if not group:
                 start = offset
+                group_dropped = dropped.take(record_key)
             key = record_key
             group.append(record)
             span += 1
         if group:
             draft, draft_offset = matcher.find(group[0].reference_name, group[0].query_name)
-            yield ordinal, group, start, span, draft, draft_offset
+            yield ordinal, group, start, span, draft, draft_offset, group_dropped + dropped.take(None)
             ordinal += 1
         if ordinal == 0:
             problem = (
@@ -160,7 +231,27 @@ def _iter_raw(subreads_path, ccs_path):
             matcher.close()
 
 
-def _build_group(ordinal, records, draft_record, subreads_path, ccs_path):
+def _check_extent(records, draft, subreads_path, ccs_path):
+    """The draft must have its `@SQ LN` and hold every subread alignment."""
+    draft_name = records[0].reference_name
+    length = records[0].header.get_reference_length(draft_name)
+    draft_length = len(draft.sequence)
+    if draft_length != length:
+        raise DczooInputError(
+            f"{ccs_path}: draft read {draft_name} has {draft_length} bases, but {subreads_path} "
+            f"aligned its subreads to a {length} bp draft (@SQ LN); the two BAMs do not belong "
+            "together (a re-made or truncated ccs.bam?)"
+        )
+    for record in records:
+        end = record.reference_end
+        if end is not None and end > length:
+            raise DczooInputError(
+                f"{subreads_path}: subread {record.query_name} is aligned past the end of its "
+                f"draft {draft_name} (to position {end}, the draft has {length} bp)"
+            )
+
+
+def _build_group(ordinal, records, draft_record, subreads_path, ccs_path, dropped=0):
     draft_name = records[0].reference_name
     for record in records[1:]:
         if record.reference_name != draft_name:
@@ -168,8 +259,10 @@ def _build_group(ordinal, records, draft_record, subreads_path, ccs_path):
                 f"{subreads_path}: subread {record.query_name} is aligned to "
                 f"{record.reference_name}, but its ZMW's draft is {draft_name}"
             )
+    draft = parse_draft(draft_record, ccs_path)
+    _check_extent(records, draft, subreads_path, ccs_path)
     subreads = [parse_subread(record, subreads_path) for record in records]
-    return ZmwGroup(ordinal, draft_name, subreads, parse_draft(draft_record, ccs_path))
+    return ZmwGroup(ordinal, draft_name, subreads, draft, dropped)
 
 
 def iter_zmw_groups(subreads_path, ccs_path, select=None):
@@ -188,9 +281,9 @@ def iter_zmw_groups(subreads_path, ccs_path, select=None):
         DczooInputError: for any problem with the inputs.
     """
     subreads_path, ccs_path = os.fspath(subreads_path), os.fspath(ccs_path)
-    for ordinal, records, _, _, draft, _ in _iter_raw(subreads_path, ccs_path):
+    for ordinal, records, _, _, draft, _, dropped in _iter_raw(subreads_path, ccs_path):
         if select is None or select(ordinal):
-            yield _build_group(ordinal, records, draft, subreads_path, ccs_path)
+            yield _build_group(ordinal, records, draft, subreads_path, ccs_path, dropped)
 
 
 def scan_zmw_locations(subreads_path, ccs_path, select=None):
@@ -205,9 +298,9 @@ def scan_zmw_locations(subreads_path, ccs_path, select=None):
         `ZmwLocation` for each selected ZMW.
     """
     subreads_path, ccs_path = os.fspath(subreads_path), os.fspath(ccs_path)
-    for ordinal, records, offset, span, _, draft_offset in _iter_raw(subreads_path, ccs_path):
+    for ordinal, records, offset, span, _, draft_offset, dropped in _iter_raw(subreads_path, ccs_path):
         if select is None or select(ordinal):
-            yield ZmwLocation(ordinal, records[0].reference_name, offset, span, draft_offset)
+            yield ZmwLocation(ordinal, records[0].reference_name, offset, span, draft_offset, dropped)
 
 
 class GroupReader:
@@ -239,5 +332,5 @@ class GroupReader:
         self._ccs.seek(location.draft_offset)
         draft, _ = next(iter_records(self._ccs, self.ccs_path, "ccs.bam"))
         return _build_group(
-            location.ordinal, records, draft, self.subreads_path, self.ccs_path
+            location.ordinal, records, draft, self.subreads_path, self.ccs_path, location.dropped
         )

@@ -159,6 +159,7 @@ def process_zmw(group, config, truth=None, *, subreads_path="subreads_to_ccs.bam
     """
     placed, counters = place_subreads(group.subreads, config.ins_trim, subreads_path)
     counters["n_zmw_processed"] += 1
+    counters["n_zmw_no_aligned_subreads"] += group.dropped
     split = "inference"
     label = None
     if truth is not None:

@@ -42,6 +42,7 @@ from dczoo.inference.onnx_metadata import (
     corrector_metadata,
     write_metadata,
 )
+from dczoo.paths import check_paths
 
 # Largest |ONNX - Keras| probability difference accepted by the check after
 # export (float models; int8 models are only checked for valid output).
@@ -55,7 +56,7 @@ def _require(module, purpose):
         )
 
 
-def _resolve_model(model, preset):
+def _resolve_model(model, preset, verify=True):
     """(DeepConsensusCorrector, preset label) from a model or a handle."""
     import keras
 
@@ -64,7 +65,7 @@ def _resolve_model(model, preset):
     from dczoo.inference.model_loading import load_corrector
 
     handle = os.fspath(model)
-    loaded, _ = load_corrector(handle)
+    loaded, _ = load_corrector(handle, verify=verify)
     if preset is None:
         preset = handle if "://" in handle else os.path.basename(os.path.normpath(handle))
     return loaded, preset
@@ -196,7 +197,7 @@ def _check_against_keras(path, model, int8):
             )
 
 
-def export_onnx(model, path, int8=False, opset=None, preset=None, check=True):
+def export_onnx(model, path, int8=False, opset=None, preset=None, check=True, verify=True):
     """Exports a corrector to an ONNX file, atomically.
 
     The file is written to a temporary name in the destination folder and
@@ -213,6 +214,9 @@ def export_onnx(model, path, int8=False, opset=None, preset=None, check=True):
             handle's name, or the model's name).
         check: bool. Compare ONNX Runtime with Keras on a few windows after
             export (needs onnxruntime; skipped when it is missing).
+        verify: bool. Check a preset against the sha256 manifest of its
+            metadata.json (False: a preset saved before manifests; see
+            `DeepConsensusCorrector.from_preset`).
 
     Returns:
         dict: the metadata written into the model (without `dczoo.`).
@@ -232,11 +236,8 @@ def export_onnx(model, path, int8=False, opset=None, preset=None, check=True):
     path = os.fspath(path)
     if not path.lower().endswith(".onnx"):
         raise DczooInputError(f"{path}: the output of an ONNX export must end in .onnx")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise DczooInputError(f"{path}: the output folder {folder} does not exist")
-    if os.path.isdir(path):
-        raise DczooInputError(f"{path}: output is a directory")
+    handle = model if isinstance(model, (str, os.PathLike)) and os.path.exists(model) else None
+    check_paths(inputs=[("PRESET_OR_FOLDER", handle)], files=[("--output", path)])
     backend = keras.backend.backend()
     if backend not in _EXPORTERS:
         raise DczooInputError(f"ONNX export is not available on the {backend} backend")
@@ -245,7 +246,7 @@ def export_onnx(model, path, int8=False, opset=None, preset=None, check=True):
         _require(package, f"ONNX export on the {backend} backend")
     if int8:
         _require("onnxruntime", "int8 quantization")
-    model, preset = _resolve_model(model, preset)
+    model, preset = _resolve_model(model, preset, verify)
     _check_float32(model)
     import onnx
 

@@ -213,9 +213,9 @@ def _usage(config, handle):
         + "\n\n"
         + code
         + "\n\nFiles are fetched through the Hugging Face cache; with "
-        "`HF_HUB_OFFLINE=1` only cached files are used. dczoo checks the "
-        "weights against the sha256 recorded in `metadata.json` and refuses a "
-        "corrupted download."
+        "`HF_HUB_OFFLINE=1` only cached files are used. dczoo checks "
+        "`config.json` and the weights against the sha256 manifest in "
+        "`metadata.json` and refuses a changed or corrupted download."
     )
 
 

@@ -15,9 +15,10 @@ import shutil
 import tempfile
 
 from dczoo.atomic import AtomicFolder
-from dczoo.errors import DczooError, DczooInputError
+from dczoo.errors import DczooError, DczooInputError, is_network_error, network_error
 from dczoo.hub.card_metadata import validate_model_card
 from dczoo.hub.model_card import render_model_card
+from dczoo.paths import check_paths
 from dczoo.presets import (
     CARD_FILE,
     CONFIG_FILE,
@@ -25,6 +26,7 @@ from dczoo.presets import (
     PRESET_FILES,
     WEIGHTS_FILE,
     PresetSource,
+    check_manifest,
     check_weights_sha256,
     has_weights_file,
     parse_hf_handle,
@@ -101,8 +103,9 @@ def read_preset_folder(folder):
 
     Raises:
         DczooInputError: a required file is missing or unreadable, the config
-            is not a dczoo preset config, or the weights do not match the
-            sha256 recorded in `metadata.json`.
+            is not a dczoo preset config, or the metadata has no manifest or
+            config.json or the weights do not match it (only verified presets
+            are published).
 
     Example:
     ```python
@@ -112,12 +115,13 @@ def read_preset_folder(folder):
     source = PresetSource(folder, remote=False)
     config = source.read_config()
     metadata = source.read_json(METADATA_FILE)
-    check_weights_sha256(
-        source.get_file(WEIGHTS_FILE),
-        metadata,
-        "refusing to publish a changed or corrupted preset (save it again with "
-        "save_to_preset)",
+    advice = (
+        "refusing to publish a changed or corrupted preset (load it with verify=False and "
+        "save it again with save_to_preset)"
     )
+    files = {name: source.get_file(name) for name in (CONFIG_FILE, WEIGHTS_FILE)}
+    check_manifest(metadata, files, folder, advice)
+    check_weights_sha256(files[WEIGHTS_FILE], metadata, advice)
     return config, metadata
 
 
@@ -143,6 +147,7 @@ def stage_upload_folder(preset, out_dir, repo_id=None):
     ```
     """
     folder = resolve_preset_folder(preset)
+    check_paths(inputs=[("PRESET", folder)], folders=[("--out", out_dir)])
     config, metadata = read_preset_folder(folder)
     card = render_model_card(config, metadata, repo_id=repo_id)
     validate_model_card(card, source=f"model card of {folder}")
@@ -183,7 +188,8 @@ def upload_preset(uri, preset_dir, private=False, commit_message=None):
 
     Raises:
         DczooInputError: bad target or preset, or no token.
-        DczooError: the Hub refused the upload or could not be reached.
+        DczooNetworkError: the Hub could not be reached (exit status 4).
+        DczooError: the Hub refused the upload.
 
     Example:
     ```python
@@ -216,15 +222,16 @@ def upload_preset(uri, preset_dir, private=False, commit_message=None):
                 allow_patterns=list(PRESET_FILES),
                 commit_message=commit_message or "Upload dczoo preset",
             )
-        except hf_errors.HfHubHTTPError as error:
-            raise DczooError(_explain_http_error(error, uri, api.endpoint)) from error
-        except ValueError as error:  # e.g. the Hub rejected the card's metadata
-            raise DczooError(f"uploading to {uri} failed: {error}") from error
-        except OSError as error:  # httpx2 network errors are OSError subclasses
-            raise DczooError(
-                f"cannot upload to {uri}: {api.endpoint} could not be reached "
-                f"({type(error).__name__}); check the network or HF_ENDPOINT"
-            ) from error
+        except Exception as error:
+            # Network failures are httpx2/httpx transport errors (not OSError),
+            # requests errors or OSErrors, sometimes wrapped by huggingface_hub.
+            if is_network_error(error):
+                raise network_error(f"cannot upload to {uri}", api.endpoint, error) from error
+            if isinstance(error, hf_errors.HfHubHTTPError):
+                raise DczooError(_explain_http_error(error, uri, api.endpoint)) from error
+            if isinstance(error, ValueError):  # e.g. the Hub rejected the card's metadata
+                raise DczooError(f"uploading to {uri} failed: {error}") from error
+            raise
 
 
 def _explain_http_error(error, uri, endpoint):

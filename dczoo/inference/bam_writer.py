@@ -8,7 +8,8 @@ header of `ccs.bam` plus one `@PG` line for dczoo.
 
 import pysam
 
-from dczoo.atomic import AtomicOutput, AtomicRecordWriter
+from dczoo.atomic import AtomicRecordWriter
+from dczoo.data.bam_reader import quiet_htslib
 from dczoo.version import __version__
 
 
@@ -74,8 +75,47 @@ def read_to_segment(read, header):
     return segment
 
 
-class BamWriter(AtomicRecordWriter):
-    """Writes reads to an unaligned BAM that appears only on `commit()`.
+class BamRecordWriter(AtomicRecordWriter):
+    """Writes pysam records to a BAM file that appears only on `commit()`.
+
+    htslib's own messages about a failed write are silenced: the failure
+    is reported once, as a `DczooOutputError` (see
+    `dczoo.atomic.AtomicRecordWriter`).
+
+    Args:
+        path: str or Path of the output `.bam`.
+        header: `pysam.AlignmentHeader` or header dict.
+
+    Example:
+    ```python
+    with BamRecordWriter("kept.bam", source.header) as writer:
+        for record in source:
+            writer.write(record)
+        writer.commit()
+    ```
+    """
+
+    def __init__(self, path, header):
+        if isinstance(header, dict):
+            header = pysam.AlignmentHeader.from_dict(header)
+        self.header = header
+        super().__init__(path)
+
+    def _open(self, temporary_path):
+        with quiet_htslib():
+            return pysam.AlignmentFile(temporary_path, "wb", header=self.header)
+
+    def _write(self, record):
+        with quiet_htslib():
+            self._stream.write(record)
+
+    def _close(self):
+        with quiet_htslib():
+            self._stream.close()
+
+
+class BamWriter(BamRecordWriter):
+    """Writes corrected reads to an unaligned BAM that appears only on `commit()`.
 
     Args:
         path: str or Path of the output `.bam`.
@@ -91,13 +131,7 @@ class BamWriter(AtomicRecordWriter):
     """
 
     def __init__(self, path, draft_header, command_line=None):
-        self.path = str(path)
-        self._output = AtomicOutput(path)
-        header = corrected_bam_header(draft_header, command_line)
-        self._stream = pysam.AlignmentFile(self._output.temporary_path, "wb", header=header)
-        self.n_written = 0
+        super().__init__(path, corrected_bam_header(draft_header, command_line))
 
-    def write(self, read):
-        """Appends one read."""
-        self._stream.write(read_to_segment(read, self._stream.header))
-        self.n_written += 1
+    def _write(self, read):
+        super()._write(read_to_segment(read, self._stream.header))

@@ -30,6 +30,90 @@ from dczoo.inference.engine import Engine
 
 DEFAULT_BATCH_SIZE = 256
 
+# Peak resident memory of `dczoo correct` measured with the teacher on
+# TensorFlow (docs/correct.md): about 1 GB of runtime, model and data, plus
+# about 1.7 MB per window of a batch.
+RUNTIME_MEMORY_BYTES = 1_000_000_000
+MEMORY_PER_WINDOW_BYTES = 1_700_000
+
+
+def available_memory():
+    """Bytes of memory this process can still use, or None when unknown.
+
+    The smaller of the kernel's `MemAvailable` and what the cgroup (a
+    container's memory limit) leaves.
+
+    Returns:
+        int or None.
+
+    Example:
+    ```python
+    available_memory()  # e.g. 21474836480
+    ```
+    """
+    candidates = []
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    candidates.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as limit, open("/sys/fs/cgroup/memory.current") as used:
+            text = limit.read().strip()
+            if text != "max":
+                candidates.append(int(text) - int(used.read().strip()))
+    except (OSError, ValueError):
+        pass
+    return min(candidates) if candidates else None
+
+
+def batch_memory(batch_size):
+    """Estimated peak memory of a correction run with `batch_size` windows per call.
+
+    Args:
+        batch_size: int.
+
+    Returns:
+        int, bytes.
+
+    Example:
+    >>> batch_memory(256)
+    1435200000
+    """
+    return RUNTIME_MEMORY_BYTES + MEMORY_PER_WINDOW_BYTES * int(batch_size)
+
+
+def check_batch_memory(batch_size, available=None):
+    """Refuses a batch size whose estimated memory exceeds the available memory.
+
+    Args:
+        batch_size: int or None (None: nothing to check).
+        available: int bytes, or None for `available_memory()`.
+
+    Raises:
+        DczooInputError: naming the estimate, the memory available and the
+            largest batch size that fits.
+
+    Example:
+    ```python
+    check_batch_memory(1_000_000_000)  # DczooInputError: --batch-size 1000000000 needs ...
+    ```
+    """
+    if batch_size is None:
+        return
+    available = available_memory() if available is None else available
+    needed = batch_memory(batch_size)
+    if available is None or needed <= available:
+        return
+    largest = max(0, (available - RUNTIME_MEMORY_BYTES) // MEMORY_PER_WINDOW_BYTES)
+    advice = f"use --batch-size {largest} or less" if largest else "free some memory"
+    raise DczooInputError(
+        f"--batch-size {batch_size} needs about {needed / 1e9:,.1f} GB of memory (1 GB + 1.7 MB per "
+        f"window) but {available / 1e9:,.1f} GB is available; {advice}"
+    )
+
 # Compiled forward functions per model, so that repeated runs with the same
 # model (e.g. `correct()` called per shard) do not compile again.
 _COMPILED = weakref.WeakKeyDictionary()
@@ -93,7 +177,7 @@ class BatchedPredictor(Engine):
         self._forward = self._build_call()
 
     @classmethod
-    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto"):
+    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto", verify=True):
         """The keras engine of a preset, checkpoint or model (`load_corrector`).
 
         Args:
@@ -101,6 +185,7 @@ class BatchedPredictor(Engine):
             precision: "float32", "bfloat16" or "int8".
             batch_size: int or None (`DEFAULT_BATCH_SIZE`).
             jit_compile: bool or "auto".
+            verify: bool. See `load_corrector`.
 
         Returns:
             `BatchedPredictor`.
@@ -111,7 +196,7 @@ class BatchedPredictor(Engine):
             raise DczooInputError(
                 f"--model {os.fspath(model)}: an ONNX model runs with --engine onnxruntime"
             )
-        model, description = load_corrector(model, precision)
+        model, description = load_corrector(model, precision, verify=verify)
         return cls(model, batch_size or cls.default_batch_size, jit_compile, description)
 
     def _geometry_source(self):

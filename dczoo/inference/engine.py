@@ -68,7 +68,7 @@ class Engine:
         self.compiled_shapes = set()
 
     @classmethod
-    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto"):
+    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto", verify=True):
         """The engine of a model handle (see `load_engine`)."""
         raise NotImplementedError
 
@@ -167,7 +167,7 @@ class Engine:
 
 
 def load_engine(model=None, engine="keras", precision="float32", batch_size=None,
-                jit_compile="auto"):
+                jit_compile="auto", verify=True):
     """Opens the engine that runs a correction.
 
     Args:
@@ -179,6 +179,8 @@ def load_engine(model=None, engine="keras", precision="float32", batch_size=None
         batch_size: int or None. Windows per call (None: the engine's
             `default_batch_size`).
         jit_compile: bool or "auto". XLA for the TensorFlow backend.
+        verify: bool. Check a preset against the sha256 manifest of its
+            metadata.json (keras engine; see `load_corrector`).
 
     Returns:
         `Engine`.
@@ -196,4 +198,5 @@ def load_engine(model=None, engine="keras", precision="float32", batch_size=None
     if engine not in _ENGINE_CLASSES:
         raise DczooInputError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
     cls = getattr(importlib.import_module("dczoo.inference"), _ENGINE_CLASSES[engine])
-    return cls.load(model, precision=precision, batch_size=batch_size, jit_compile=jit_compile)
+    return cls.load(model, precision=precision, batch_size=batch_size, jit_compile=jit_compile,
+                    verify=verify)

@@ -2,7 +2,7 @@
 
 import gzip
 
-from dczoo.atomic import AtomicOutput, AtomicRecordWriter
+from dczoo.atomic import AtomicRecordWriter
 
 
 def is_fastq_path(path):
@@ -29,6 +29,9 @@ def format_fastq_record(read):
 class FastqWriter(AtomicRecordWriter):
     """Writes reads to a FASTQ file that appears only on `commit()`.
 
+    `write(read)` appends one read (a `CorrectedRead`); see
+    `dczoo.atomic.AtomicRecordWriter` for commit, abort and errors.
+
     Args:
         path: str or Path. Ends in `.fastq`/`.fq`, optionally `.gz`.
 
@@ -41,16 +44,10 @@ class FastqWriter(AtomicRecordWriter):
     ```
     """
 
-    def __init__(self, path):
-        self.path = str(path)
-        self._output = AtomicOutput(path)
+    def _open(self, temporary_path):
         if self.path.lower().endswith(".gz"):
-            self._stream = gzip.open(self._output.temporary_path, "wt", compresslevel=6)
-        else:
-            self._stream = open(self._output.temporary_path, "w")
-        self.n_written = 0
+            return gzip.open(temporary_path, "wt", compresslevel=6)
+        return open(temporary_path, "w")
 
-    def write(self, read):
-        """Appends one read."""
+    def _write(self, read):
         self._stream.write(format_fastq_record(read))
-        self.n_written += 1

@@ -93,7 +93,7 @@ def with_precision(model, precision):
     return copy
 
 
-def load_corrector(handle, precision="float32"):
+def load_corrector(handle, precision="float32", verify=True):
     """Loads the model that `dczoo correct` runs.
 
     Args:
@@ -101,6 +101,10 @@ def load_corrector(handle, precision="float32"):
             DeepConsensus checkpoint folder/prefix), a
             `DeepConsensusCorrector`, or None for `default_model()`.
         precision: "float32", "bfloat16" or "int8".
+        verify: bool. Check a preset's config.json and weights against the
+            sha256 manifest of its metadata.json (the default). False loads
+            a preset saved before presets carried a manifest (`dczoo correct
+            --no-verify`); its config is still checked against the weights.
 
     Returns:
         `(model, description)`: the corrector and a dict describing where it
@@ -110,6 +114,7 @@ def load_corrector(handle, precision="float32"):
     ```python
     model, info = load_corrector("student_4layer")
     model, info = load_corrector("deepconsensus_model/", precision="bfloat16")
+    model, info = load_corrector("runs/old_student/final", verify=False)  # no manifest
     ```
     """
     import keras
@@ -132,7 +137,7 @@ def load_corrector(handle, precision="float32"):
                 "(config.json) nor a DeepConsensus checkpoint (checkpoint + "
                 "params.json)"
             )
-        model, source = DeepConsensusCorrector.from_preset(handle), "preset"
+        model, source = DeepConsensusCorrector.from_preset(handle, verify=verify), "preset"
     model = with_precision(model, precision)
     description = {
         "model": handle if isinstance(handle, str) else type(handle).__name__,
@@ -140,6 +145,7 @@ def load_corrector(handle, precision="float32"):
         "num_layers": int(model.num_layers),
         "parameters": int(model.count_params()),
         "precision": precision,
+        "verified": bool(verify) if source == "preset" else None,
         "backend": keras.backend.backend(),
         "quality_calibration": model.quality_calibration,
     }

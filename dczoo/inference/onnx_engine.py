@@ -196,7 +196,7 @@ class OnnxPredictor(Engine):
         super().__init__(model, batch_size)
 
     @classmethod
-    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto"):
+    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto", verify=True):
         """The onnxruntime engine of an `.onnx` file (`load_onnx_corrector`).
 
         Args:
@@ -204,6 +204,7 @@ class OnnxPredictor(Engine):
             precision: "float32" only (int8 models are exported as such).
             batch_size: int or None (`DEFAULT_ONNX_BATCH_SIZE`).
             jit_compile: ignored.
+            verify: ignored (an `.onnx` file carries no preset manifest).
 
         Returns:
             `OnnxPredictor`.

@@ -8,7 +8,13 @@ thread (a `dczoo.inference.engine.Engine`: `BatchedPredictor` for Keras,
 `ZmwCorrector` stitches and filters the reads in input order; the writer puts
 them in a temporary file that is renamed only when the run succeeds. A
 summary (`RunStats`: counters, outcomes, timings) goes to
-`<output>.summary.json`.
+`<output>.summary.json`; it is written before the reads are moved into
+place, so that both appear or neither does.
+
+Before any work, `dczoo.paths.check_paths` refuses outputs that would
+overwrite an input (or each other) and output folders that are missing or
+not writable, and `CorrectionOptions.check` refuses NaN, negative and
+out-of-range settings and batch sizes that would not fit in memory.
 """
 
 import contextlib
@@ -17,9 +23,10 @@ import json
 import os
 import sys
 
-from dczoo.atomic import write_text_atomically
+from dczoo.atomic import TextOutput
 from dczoo.constants import INS_TRIM, MAX_BASE_QUALITY
 from dczoo.errors import DczooInputError
+from dczoo.inference.batched_predictor import check_batch_memory
 from dczoo.inference.engine import ENGINES, load_engine
 from dczoo.inference.fastq_writer import FastqWriter, is_fastq_path
 from dczoo.inference.model_loading import PRECISIONS
@@ -29,6 +36,8 @@ from dczoo.inference.read_filter import DEFAULT_MIN_QUALITY, SUCCESS, ReadFilter
 from dczoo.inference.run_stats import RunStats
 from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE
 from dczoo.inference.zmw_corrector import ZmwCorrector
+from dczoo.paths import check_paths
+from dczoo.validation import number_problem
 
 DEFAULT_BATCH_ZMWS = 100
 
@@ -70,6 +79,9 @@ class CorrectionOptions:
         engine: str. What runs the model: "keras" (the configured Keras
             backend) or "onnxruntime" (an `.onnx` file from `dczoo export`).
         precision: str. "float32", "bfloat16" or "int8" (keras engine).
+        verify: bool. Check a preset's files against the sha256 manifest of
+            its metadata.json (False: load a preset without one; see
+            `DeepConsensusCorrector.from_preset`).
     """
 
     batch_size: int = None
@@ -87,22 +99,32 @@ class CorrectionOptions:
     jit_compile: object = "auto"
     engine: str = ENGINES[0]
     precision: str = PRECISIONS[0]
+    verify: bool = True
 
     def check(self):
-        """Raises `DczooInputError` for out-of-range values."""
-        problems = []
-        if self.batch_size is not None and self.batch_size < 1:
-            problems.append(f"--batch-size must be >= 1 (got {self.batch_size})")
-        if self.batch_zmws < 1:
-            problems.append(f"--batch-zmws must be >= 1 (got {self.batch_zmws})")
-        if self.cpus < 0:
-            problems.append(f"--cpus must be >= 0 (got {self.cpus})")
-        if self.min_length < 0 or self.skip_windows_above < 0:
-            problems.append("--min-length and --skip-windows-above must be >= 0")
-        if not 0 <= self.max_base_quality <= MAX_BASE_QUALITY:
-            problems.append(f"--max-base-quality must be in 0..{MAX_BASE_QUALITY}")
+        """Raises `DczooInputError` for NaN, negative or out-of-range values,
+        and for a batch size whose memory estimate exceeds the available
+        memory (`check_batch_memory`)."""
+        whole, real = True, False
+        ranges = (
+            ("--batch-size", self.batch_size, 1, None, whole),
+            ("--batch-zmws", self.batch_zmws, 1, None, whole),
+            ("--cpus", self.cpus, 0, None, whole),
+            ("--skip-windows-above", self.skip_windows_above, 0, None, real),
+            ("--min-quality", self.min_quality, 0, None, real),
+            ("--min-length", self.min_length, 0, None, whole),
+            ("--max-base-quality", self.max_base_quality, 0, MAX_BASE_QUALITY, whole),
+            ("--ins-trim", self.ins_trim, 0, None, whole),
+        )
+        problems = [
+            number_problem(label, value, low, high, integer)
+            for label, value, low, high, integer in ranges
+            if value is not None or label != "--batch-size"
+        ]
+        problems = [problem for problem in problems if problem]
         if problems:
             raise DczooInputError("; ".join(problems))
+        check_batch_memory(self.batch_size)
 
 
 class CorrectedReads(list):
@@ -121,17 +143,6 @@ def _output_format(output):
     raise DczooInputError(
         f"{output}: output must end in .fastq, .fq (optionally .gz) or .bam"
     )
-
-
-def check_output_path(output):
-    """Raises `DczooInputError` unless `output` is a writable FASTQ/BAM path."""
-    output = os.fspath(output)
-    _output_format(output)
-    if os.path.isdir(output):
-        raise DczooInputError(f"{output}: output is a directory")
-    folder = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(folder):
-        raise DczooInputError(f"{output}: the output folder {folder} does not exist")
 
 
 def _open_writer(output, ccs_bam, command_line):
@@ -187,12 +198,24 @@ class _ReadSink:
             self.on_zmw(result)
 
 
-def _check_inputs(subreads_to_ccs, ccs_bam, output):
+def _summary_path(output, summary_path):
+    if summary_path is None and output is not None:
+        return os.fspath(output) + ".summary.json"
+    return summary_path
+
+
+def _check_inputs(subreads_to_ccs, ccs_bam, model, output, summary_path):
+    """Checks inputs and outputs before any work (`dczoo.paths.check_paths`)."""
     if output is not None:
-        check_output_path(output)
+        _output_format(output)
     for path, role in ((subreads_to_ccs, "subreads_to_ccs.bam"), (ccs_bam, "ccs.bam")):
         if not os.path.isfile(path):
             raise DczooInputError(f"{path}: {role} does not exist or is not a file")
+    model_path = model if isinstance(model, (str, os.PathLike)) and os.path.exists(model) else None
+    check_paths(
+        inputs=[("--subreads-to-ccs", subreads_to_ccs), ("--ccs-bam", ccs_bam), ("--model", model_path)],
+        files=[("--output", output), ("--summary", summary_path)],
+    )
 
 
 def _correct_all(zmws, corrector, sink, stats, options, subreads_to_ccs):
@@ -252,7 +275,11 @@ def run_correction(
         not created, like the reference), else 0.
 
     Raises:
-        DczooInputError: bad inputs or options; nothing is left behind.
+        DczooInputError: bad inputs, options or paths (an output that is an
+            input), or a preset that fails its checks; nothing is left behind.
+        DczooOutputError: an output could not be written (disk full,
+            permissions, ...); nothing is left behind, an earlier output is
+            unchanged.
     """
     from dczoo.data import iter_zmw_windows
 
@@ -261,10 +288,11 @@ def run_correction(
         options or CorrectionOptions(), **{k: v for k, v in chosen.items() if v is not None}
     )
     options.check()
-    _check_inputs(subreads_to_ccs, ccs_bam, output)
+    summary_path = _summary_path(output, summary_path)
+    _check_inputs(subreads_to_ccs, ccs_bam, model, output, summary_path)
     stats = RunStats(subreads_to_ccs, ccs_bam, output, command_line)
     engine = load_engine(model, options.engine, options.precision, options.batch_size,
-                         options.jit_compile)
+                         options.jit_compile, verify=options.verify)
     own = engine.quality_calibration
     calibration = QualityCalibration.parse(
         own if options.dc_calibration is None else options.dc_calibration, "--dc-calibration"
@@ -291,13 +319,16 @@ def run_correction(
         )
         prefetched = _correct_all(zmws, corrector, sink, stats, options, subreads_to_ccs)
         failed = corrector.counts["zmws"] > 0 and corrector.read_filter.counts[SUCCESS] == 0
-        if writer is not None and not failed:
-            writer.commit()
-    reads.summary = stats.summary(options, engine, corrector, prefetched, int(failed))
-    if summary_path is None and output is not None:
-        summary_path = os.fspath(output) + ".summary.json"
-    if summary_path is not None:
-        write_text_atomically(summary_path, json.dumps(reads.summary, indent=1) + "\n")
+        reads.summary = stats.summary(options, engine, corrector, prefetched, int(failed))
+        summary = None if summary_path is None else TextOutput(summary_path)
+        with summary or contextlib.nullcontext():
+            if summary is not None:
+                summary.write(json.dumps(reads.summary, indent=1) + "\n")
+                summary.finish()  # fails on a full disk before the reads appear
+            if writer is not None and not failed:
+                writer.commit()
+            if summary is not None:
+                summary.commit()
     return reads
 
 

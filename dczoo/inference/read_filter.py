@@ -12,7 +12,7 @@ of a read is taken in probability space; for FASTQ input it is rounded to 5
 decimals before the comparison, for BAM input it is not. Input is FASTQ
 (optionally gzipped) or BAM; output is FASTQ (optionally gzipped), or BAM when
 both input and output are BAM (header and tags kept). The output is written
-atomically.
+atomically and must not be the input (`dczoo.paths.check_paths`).
 """
 
 import collections
@@ -21,11 +21,12 @@ import os
 import numpy as np
 import pysam
 
-from dczoo.atomic import AtomicOutput
 from dczoo.errors import DczooInputError
 from dczoo.inference.corrected_read import CorrectedRead
 from dczoo.inference.fastq_writer import FastqWriter, is_fastq_path
 from dczoo.inference.quality import average_phred
+from dczoo.paths import check_paths
+from dczoo.validation import check_number
 
 EMPTY_SEQUENCE = "empty_sequence"
 ONLY_GAPS = "only_gaps"
@@ -170,10 +171,15 @@ def filter_reads(input_path, output_path, min_quality):
     Args:
         input_path: str or Path. FASTQ (`.fastq`, `.fq`, optionally `.gz`) or BAM.
         output_path: str or Path. FASTQ (optionally `.gz`), or BAM for BAM input.
-        min_quality: float.
+        min_quality: float, >= 0.
 
     Returns:
         dict with `total`, `kept` and `filtered` read counts.
+
+    Raises:
+        DczooInputError: bad input, a NaN or negative `min_quality`, or an
+            output that is the input; nothing is written.
+        DczooOutputError: the output could not be written; nothing is left.
 
     Example:
     ```python
@@ -191,30 +197,27 @@ def filter_reads(input_path, output_path, min_quality):
         raise DczooInputError(f"{output_path}: BAM output needs BAM input (FASTQ has no header or tags)")
     if not out_bam and not is_fastq_path(output_path):
         raise DczooInputError(f"{output_path}: output must be .fastq, .fq (optionally .gz) or .bam")
+    check_number("--min-quality", min_quality, minimum=0)
+    check_paths(inputs=[("--input", input_path)], files=[("--output", output_path)])
     reads = _iter_bam(input_path) if is_bam else _iter_fastq(input_path)
     decimals = None if is_bam else 5
     counts = {"total": 0, "kept": 0, "filtered": 0}
     if out_bam:
         from dczoo.data.bam_reader import open_bam
+        from dczoo.inference.bam_writer import BamRecordWriter
 
         source = open_bam(input_path, "input BAM")
         header = source.header.to_dict()
         source.close()
-        with AtomicOutput(output_path) as output:
-            with pysam.AlignmentFile(output.temporary_path, "wb", header=header) as bam:
-                for name, sequence, qualities, record in reads:
-                    counts["total"] += 1
-                    if passes_quality(qualities, min_quality, decimals):
-                        counts["kept"] += 1
-                        bam.write(record)
-            output.commit()
+        writer = BamRecordWriter(output_path, header)
     else:
-        with FastqWriter(output_path) as writer:
-            for name, sequence, qualities, _ in reads:
-                counts["total"] += 1
-                if passes_quality(qualities, min_quality, decimals):
-                    counts["kept"] += 1
-                    writer.write(CorrectedRead(name, sequence, qualities))
-            writer.commit()
+        writer = FastqWriter(output_path)
+    with writer:
+        for name, sequence, qualities, record in reads:
+            counts["total"] += 1
+            if passes_quality(qualities, min_quality, decimals):
+                counts["kept"] += 1
+                writer.write(record if out_bam else CorrectedRead(name, sequence, qualities))
+        writer.commit()
     counts["filtered"] = counts["total"] - counts["kept"]
     return counts

@@ -2,8 +2,9 @@
 
 The summary is the dict `run_correction` returns as `reads.summary` and
 writes to `<output>.summary.json`: inputs, settings, the model, ZMW and
-window counts, outcomes, the reference's preprocessing counters, timings
-per stage and throughput.
+window counts, outcomes, the ZMWs dropped before correction and why, the
+reference's preprocessing counters, timings per stage and throughput. Every
+ZMW of the input (of the chunk) is in `zmws` or in `zmws_dropped`.
 """
 
 import collections
@@ -14,6 +15,10 @@ import time
 
 from dczoo.inference.read_filter import SUCCESS
 from dczoo.version import __version__
+
+# Reasons a ZMW of the input is dropped before correction -> the
+# preprocessing counter that counts it.
+DROP_REASONS = {"no_aligned_subreads": "n_zmw_no_aligned_subreads"}
 
 
 def _rate(count, seconds, digits):
@@ -102,6 +107,8 @@ class RunStats:
             "model": engine.description(),
             "settings": settings,
             "zmws": counts["zmws"],
+            "zmws_dropped": {reason: self.preprocessing.get(counter, 0)
+                             for reason, counter in DROP_REASONS.items()},
             "windows": {
                 "total": counts["windows"],
                 "model": counts["windows_model"],

@@ -102,7 +102,7 @@ class DeepConsensusCorrector(keras.Model):
         return cls(backbone=backbone, **config)
 
     @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
+    def from_preset(cls, preset, load_weights=True, verify=True, **kwargs):
         """Builds a corrector from a preset.
 
         Args:
@@ -110,15 +110,37 @@ class DeepConsensusCorrector(keras.Model):
                 a local preset folder, or `hf://org/repo[@revision]`.
             load_weights: bool. False gives the architecture with fresh
                 weights.
+            verify: bool. Check config.json and the weights against the
+                sha256 manifest in metadata.json and refuse a preset without
+                one (the default). False skips these checks, to load a
+                preset saved before presets carried a manifest (or changed
+                on purpose); the config is still checked against the
+                weights' shapes. Saving it again with `save_to_preset` adds
+                a manifest.
             **kwargs: backbone config overrides (for example `dropout`).
 
         Returns:
             `DeepConsensusCorrector`.
+
+        Raises:
+            DczooInputError: the preset is missing, fails its manifest (the
+                message names the file), has no manifest and `verify` is
+                True, or its config does not match its weights.
+
+        Example:
+        ```python
+        model = DeepConsensusCorrector.from_preset("student_4layer")
+        old = DeepConsensusCorrector.from_preset("runs/student/final", verify=False)
+        old.save_to_preset("runs/student/final_with_manifest")
+        ```
         """
-        return preset_io.load_preset(cls, preset, load_weights=load_weights, **kwargs)
+        return preset_io.load_preset(cls, preset, load_weights=load_weights, verify=verify, **kwargs)
 
     def save_to_preset(self, preset_dir, metadata=None, weights_dtype=None):
         """Saves config, weights, metadata and a model card to a folder.
+
+        metadata.json records a manifest: the sha256 and size of config.json
+        and of the weights, checked by `from_preset`.
 
         Args:
             preset_dir: str or path. Created if missing.

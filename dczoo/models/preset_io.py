@@ -3,11 +3,19 @@
 What a preset is (its files, handles, built-in registry and checks) is
 `dczoo.presets`; this module adds what needs Keras: deserializing the
 corrector, loading and writing its weights.
+
+Loading checks, in this order: the sha256 manifest of metadata.json over
+config.json and the weights (`verify=True`, `dczoo.presets.check_manifest`);
+the config's architecture values (whole numbers >= 1, rates in [0, 1]); that
+the weights file is readable and holds exactly the arrays the config builds
+(a config edited to another `num_layers` is refused, never half-loaded).
+Each failure is a one-line `DczooInputError` naming the file.
 """
 
 import datetime
 import json
 import os
+import re
 
 import keras
 
@@ -16,19 +24,44 @@ from dczoo.errors import DczooInputError
 from dczoo.presets import (
     CARD_FILE,
     CONFIG_FILE,
+    MANIFEST_KEY,
     METADATA_FILE,
     WEIGHTS_FILE,
     PresetSource,
+    check_manifest,
     check_weights_sha256,
-    sha256_of_file,
+    file_manifest,
 )
+from dczoo.validation import number_problem
 from dczoo.version import __version__
 
+# Architecture values of a backbone config: whole numbers >= 1, and rates in [0, 1].
+_WHOLE_VALUES = (
+    "num_layers", "hidden_dim", "num_heads", "intermediate_dim", "attention_window", "max_passes",
+    "window_length", "base_embedding_dim", "pw_embedding_dim", "ip_embedding_dim",
+    "strand_embedding_dim", "sn_embedding_dim", "ccs_bq_embedding_dim",
+)
+_RATES = ("dropout", "attention_dropout", "intermediate_dropout")
+_ENCODER_GROUP = re.compile(r"re_zero_encoder_layer(_\d+)?$")
 
-def load_preset(cls, handle, load_weights=True, **overrides):
+
+def load_preset(cls, handle, load_weights=True, verify=True, **overrides):
     """Builds a model of class `cls` from a preset; see `from_preset`."""
     source = PresetSource(handle)
-    if source.has_file(CONFIG_FILE) or source.builtin is None:
+    has_config = source.has_file(CONFIG_FILE) or source.builtin is None
+    files = {CONFIG_FILE: source.get_file(CONFIG_FILE)} if has_config else {}
+    metadata = source.read_json(METADATA_FILE) if source.has_file(METADATA_FILE) else {}
+    if load_weights:
+        files[WEIGHTS_FILE] = source.get_file(WEIGHTS_FILE)
+    if verify and files:
+        advice = (
+            "delete the preset (or its Hugging Face cache entry) and fetch it again, or load "
+            "it with verify=False if you changed it on purpose"
+        )
+        check_manifest(metadata, files, handle, advice)
+        if WEIGHTS_FILE in files:
+            check_weights_sha256(files[WEIGHTS_FILE], metadata, advice)
+    if has_config:
         model = _model_from_config(cls, source.read_config(), overrides, source)
     else:
         from dczoo.models.deepconsensus_backbone import DeepConsensusBackbone
@@ -36,17 +69,7 @@ def load_preset(cls, handle, load_weights=True, **overrides):
         architecture = dict(source.builtin["architecture"], **overrides)
         model = cls(backbone=DeepConsensusBackbone(**architecture))
     if load_weights:
-        weights = source.get_file(WEIGHTS_FILE)
-        metadata = source.read_json(METADATA_FILE) if source.has_file(
-            METADATA_FILE
-        ) else {}
-        check_weights_sha256(
-            weights,
-            metadata,
-            f"the weights of preset {handle!r} are corrupted or were changed. "
-            "Delete the file (or its Hugging Face cache entry) and fetch it again.",
-        )
-        model.load_weights(weights)
+        _load_checked_weights(model, files[WEIGHTS_FILE], handle)
     return model
 
 
@@ -58,9 +81,86 @@ def _model_from_config(cls, config, overrides, source):
             f"not a {cls.__name__}"
         )
     config = json.loads(json.dumps(config))
-    if overrides:
-        config["config"]["backbone"]["config"].update(overrides)
-    return keras.saving.deserialize_keras_object(config)
+    backbone = config.get("config", {}).get("backbone", {})
+    backbone = backbone.get("config") if isinstance(backbone, dict) else None
+    if not isinstance(backbone, dict):
+        raise DczooInputError(f"preset {source.handle!r}: {CONFIG_FILE} has no backbone config")
+    backbone.update(overrides)
+    _check_backbone_config(backbone, source.handle)
+    try:
+        return keras.saving.deserialize_keras_object(config)
+    except Exception as error:  # Keras raises TypeError, ValueError, KeyError, ...
+        raise DczooInputError(
+            f"preset {source.handle!r}: {CONFIG_FILE} does not build a model "
+            f"({type(error).__name__}: {_first_line(error)})"
+        ) from error
+
+
+def _check_backbone_config(backbone, handle):
+    problems = [number_problem(key, backbone[key], 1, None, True) for key in _WHOLE_VALUES if key in backbone]
+    problems += [number_problem(key, backbone[key], 0, 1) for key in _RATES if key in backbone]
+    if "use_ccs_bq" in backbone and not isinstance(backbone["use_ccs_bq"], bool):
+        problems.append(f"use_ccs_bq {backbone['use_ccs_bq']!r}: must be true or false")
+    problems = [problem for problem in problems if problem]
+    if problems:
+        raise DczooInputError(f"preset {handle!r}: {CONFIG_FILE}: {'; '.join(problems)}")
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
+
+
+def _weights_file_arrays(path, handle):
+    """`(shapes, encoder layers)` of a `.weights.h5` file, or a clear error."""
+    import h5py
+
+    shapes, encoders = [], set()
+
+    def visit(name, item):
+        if isinstance(item, h5py.Dataset):
+            shapes.append(tuple(item.shape))
+        elif _ENCODER_GROUP.search(name):
+            encoders.add(name)
+
+    try:
+        with h5py.File(path, "r") as handle_h5:
+            handle_h5.visititems(visit)
+    except Exception as error:  # h5py raises OSError, KeyError, RuntimeError on bad files
+        raise DczooInputError(
+            f"preset {handle!r}: {WEIGHTS_FILE} is not a readable Keras weights file "
+            f"(truncated or corrupt: {_first_line(error)}; {path}); fetch or save it again"
+        ) from error
+    return shapes, len(encoders)
+
+
+def _load_checked_weights(model, path, handle):
+    """Loads weights after checking that they are the arrays the config builds."""
+    shapes, encoders = _weights_file_arrays(path, handle)
+    expected = [tuple(variable.shape) for variable in model.weights]
+    if sorted(shapes) != sorted(expected):
+        n_file = sum(int(_product(shape)) for shape in shapes)
+        layers = f"; the weights are of a {encoders}-layer model" if encoders else ""
+        raise DczooInputError(
+            f"preset {handle!r}: {CONFIG_FILE} does not match {WEIGHTS_FILE}: the config builds "
+            f"{len(expected)} arrays ({model.count_params():,} parameters, num_layers "
+            f"{model.num_layers}) but the weights file holds {len(shapes)} ({n_file:,} "
+            f"parameters{layers}); was {CONFIG_FILE} edited?"
+        )
+    try:
+        model.load_weights(path)
+    except Exception as error:  # Keras raises ValueError on a layout it cannot map
+        raise DczooInputError(
+            f"preset {handle!r}: {WEIGHTS_FILE} does not load into the model its {CONFIG_FILE} "
+            f"builds ({_first_line(error)})"
+        ) from error
+
+
+def _product(shape):
+    total = 1
+    for size in shape:
+        total *= int(size)
+    return total
 
 
 def _strip_build_configs(node):
@@ -113,7 +213,9 @@ def save_preset(model, preset_dir, metadata=None, weights_dtype=None):
     The folder is written to a temporary sibling and renamed into place
     (`dczoo.atomic.AtomicFolder`), so a failure leaves no half-written
     preset. `weights_dtype="float16"` stores the weights in half precision
-    (`cast_weights_file`).
+    (`cast_weights_file`). metadata.json records the sha256 manifest of
+    config.json and the weights (`dczoo.presets.file_manifest`), after the
+    caller's `metadata`, so the caller cannot record a wrong one.
     """
     from dczoo.hub.model_card import render_model_card
 
@@ -133,13 +235,15 @@ def save_preset(model, preset_dir, metadata=None, weights_dtype=None):
             "class_name": type(model).__name__,
             "parameter_count": int(model.count_params()),
             "num_layers": int(model.num_layers),
-            "weights_sha256": sha256_of_file(weights),
             "weights_dtype": weights_dtype or "float32",
             "date_saved": datetime.datetime.now(datetime.timezone.utc).isoformat(
                 timespec="seconds"
             ),
         }
         record.update(metadata or {})
+        manifest = file_manifest(staging)
+        record[MANIFEST_KEY] = manifest
+        record["weights_sha256"] = manifest[WEIGHTS_FILE]["sha256"]
         with open(os.path.join(staging, METADATA_FILE), "w") as handle:
             json.dump(record, handle, indent=2, sort_keys=True)
         with open(os.path.join(staging, CARD_FILE), "w") as handle:

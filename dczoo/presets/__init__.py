@@ -1,9 +1,9 @@
 """dczoo.presets: what a preset is, where it lives and which one runs.
 
 A preset is a folder with `config.json` (the serialized corrector),
-`model.weights.h5`, `metadata.json` (versions, parameter count, sha256 of the
-weights, anything else recorded at save time) and `README.md` (the model
-card). A handle names one: a built-in name, a local folder, or
+`model.weights.h5`, `metadata.json` (versions, parameter count, the sha256
+manifest of config.json and the weights, anything else recorded at save
+time) and `README.md` (the model card). A handle names one: a built-in name, a local folder, or
 `hf://org/repo[@revision]` on the Hugging Face Hub.
 
 This is the one place that knows it, with no deep learning framework
@@ -26,11 +26,15 @@ BUILTIN_PRESETS[name]["hub_handle"]
 from dczoo.presets.files import (
     CARD_FILE,
     CONFIG_FILE,
+    MANIFEST_FILES,
+    MANIFEST_KEY,
     METADATA_FILE,
     PRESET_FILES,
     WEIGHTS_FILE,
+    check_manifest,
     check_preset_config,
     check_weights_sha256,
+    file_manifest,
     has_weights_file,
     read_json_file,
     sha256_of_file,

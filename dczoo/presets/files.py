@@ -1,9 +1,17 @@
 """The files of a preset folder and the checks made before they are used.
 
 A preset folder holds `config.json` (the serialized corrector),
-`model.weights.h5`, `metadata.json` (versions, parameter count, sha256 of the
-weights, anything else recorded at save time) and `README.md` (the model
+`model.weights.h5`, `metadata.json` (versions, parameter count, the file
+manifest, anything else recorded at save time) and `README.md` (the model
 card). Loading and publishing check them with the same functions.
+
+Integrity: `metadata.json`'s `manifest` records the sha256 and size of every
+file that defines the model (`config.json` and the weights;
+`MANIFEST_FILES`), so a changed config (another `num_layers`) is refused like
+changed weights. `save_to_preset` writes it (`file_manifest`);
+`check_manifest` checks it and names the file that differs. A preset without
+a manifest (saved before presets had one) is refused unless the caller
+passes `verify=False` (`dczoo correct --no-verify`).
 """
 
 import hashlib
@@ -17,6 +25,8 @@ WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "README.md"
 PRESET_FILES = (CARD_FILE, CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE)
+MANIFEST_KEY = "manifest"
+MANIFEST_FILES = (CONFIG_FILE, WEIGHTS_FILE)
 
 
 def sha256_of_file(path):
@@ -124,3 +134,75 @@ def check_weights_sha256(weights, metadata, advice):
     expected = metadata.get("weights_sha256")
     if expected is not None and sha256_of_file(weights) != expected:
         raise DczooInputError(f"{weights}: sha256 does not match {METADATA_FILE}; {advice}")
+
+
+def file_manifest(folder, names=MANIFEST_FILES):
+    """The manifest of a preset folder: sha256 and size of each file.
+
+    Args:
+        folder: str or Path of the preset folder.
+        names: the files to record (`MANIFEST_FILES`).
+
+    Returns:
+        dict file name -> `{"sha256": str, "bytes": int}`, stored as
+        `metadata["manifest"]`.
+
+    Example:
+    ```python
+    metadata["manifest"] = file_manifest("my_preset/")
+    ```
+    """
+    manifest = {}
+    for name in names:
+        path = os.path.join(folder, name)
+        manifest[name] = {"sha256": sha256_of_file(path), "bytes": os.path.getsize(path)}
+    return manifest
+
+
+def check_manifest(metadata, files, handle, advice):
+    """Checks a preset's files against the manifest of its metadata.
+
+    Args:
+        metadata: dict. The preset's parsed metadata.json.
+        files: dict file name -> local path of the files to check (those
+            of `MANIFEST_FILES` the caller uses).
+        handle: str. The preset, for messages.
+        advice: str. What to do about a mismatch, ending the message.
+
+    Raises:
+        DczooInputError: the metadata has no manifest (the message says how
+            to load such a preset with `verify=False`), the manifest does not
+            cover one of `files`, or a file's size or sha256 differs (the
+            message names the file).
+
+    Example:
+    ```python
+    check_manifest(metadata, {"config.json": config_path}, "my_preset/", "fetch it again")
+    ```
+    """
+    manifest = metadata.get(MANIFEST_KEY) if isinstance(metadata, dict) else None
+    if not isinstance(manifest, dict):
+        raise DczooInputError(
+            f"preset {handle!r} has no file manifest in {METADATA_FILE}, so its config.json and "
+            "weights cannot be verified; if you trust it, load it with verify=False (--no-verify "
+            "on the command line) and save it again with save_to_preset to add one"
+        )
+    for name, path in files.items():
+        entry = manifest.get(name)
+        if not isinstance(entry, dict) or "sha256" not in entry:
+            raise DczooInputError(
+                f"preset {handle!r}: the manifest in {METADATA_FILE} does not cover {name}; "
+                f"{advice}"
+            )
+        size = os.path.getsize(path)
+        if entry.get("bytes") is not None and size != entry["bytes"]:
+            raise DczooInputError(
+                f"preset {handle!r}: {name} does not match the manifest in {METADATA_FILE}: it has "
+                f"{size:,} bytes, the manifest records {int(entry['bytes']):,} and their sha256 "
+                f"(truncated or changed: {path}); {advice}"
+            )
+        if sha256_of_file(path) != entry["sha256"]:
+            raise DczooInputError(
+                f"preset {handle!r}: {name} does not match the sha256 in the manifest of "
+                f"{METADATA_FILE} (changed or corrupted: {path}); {advice}"
+            )

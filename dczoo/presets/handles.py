@@ -8,7 +8,7 @@ Hub files are downloaded with huggingface_hub into its cache.
 import os
 import re
 
-from dczoo.errors import DczooInputError
+from dczoo.errors import DczooInputError, network_error
 from dczoo.presets.files import CONFIG_FILE, WEIGHTS_FILE, check_preset_config, read_json_file
 from dczoo.presets.registry import BUILTIN_PRESETS
 
@@ -170,13 +170,9 @@ class PresetSource:
                     "Unset HF_HUB_OFFLINE on a machine with network access to "
                     "download it once, or use a local preset folder."
                 ) from error
-            cause = error.__cause__
-            reason = f" ({type(cause).__name__}: {cause})" if cause else ""
-            raise DczooInputError(
-                f"cannot fetch {what}: the Hub at {hf_constants.ENDPOINT} could not "
-                f"be reached{reason} and the file is not in the Hugging Face cache "
-                f"({hf_constants.HF_HUB_CACHE}). Check the network (and "
-                "HF_ENDPOINT) and retry, or use a local preset folder."
+            raise network_error(
+                f"cannot fetch {what} (not in the Hugging Face cache {hf_constants.HF_HUB_CACHE})",
+                hf_constants.ENDPOINT, error.__cause__ or error,
             ) from error
         except hf_errors.RevisionNotFoundError as error:
             raise DczooInputError(

@@ -23,7 +23,7 @@ import zlib
 
 import pysam
 
-from dczoo.errors import DczooInputError
+from dczoo.errors import DczooInputError, output_error
 
 OUTPUT_FILES = ("ccs.bam", "subreads_to_ccs.bam", "truth_to_ccs.bam", "truth_to_ccs.bam.bai",
                 "truth.bed", "truth_split.tsv", "simulation.json")
@@ -68,14 +68,19 @@ class BamSetWriter:
         self.out_dir = out_dir
         self.movie = movie
         self.program = {"ID": "dczoo-simulate", "PN": "dczoo", "VN": version, "CL": command_line}
-        os.makedirs(out_dir, exist_ok=True)
         existing = [f for f in OUTPUT_FILES if os.path.exists(os.path.join(out_dir, f))]
         if existing and not force:
             raise DczooInputError(
                 f"{out_dir}: already holds {', '.join(existing)}; use --force to overwrite")
+        self._created = _missing_folders(out_dir)
         self._tag = f".tmp-{os.getpid()}"
         self._spool_path = os.path.join(out_dir, f".spool{self._tag}")
-        self._spool = open(self._spool_path, "wb")
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+            self._spool = open(self._spool_path, "wb")
+        except OSError as error:
+            self._remove_created()
+            raise output_error(out_dir, error) from error
         self._drafts = []  # (name, length)
 
     def _tmp(self, name):
@@ -219,16 +224,40 @@ class BamSetWriter:
         return paths
 
     def abort(self):
-        """Removes every temporary file (nothing final is touched)."""
-        if not self._spool.closed:
-            self._spool.close()
+        """Removes every temporary file, and the folders it created (nothing final is touched)."""
+        try:
+            if not self._spool.closed:
+                self._spool.close()
+        except OSError:
+            pass  # a spool whose last buffer did not fit; removed below
         for name in OUTPUT_FILES:
             self._remove(self._tmp(name))
         self._remove(self._spool_path)
+        self._remove_created()
+
+    def _remove_created(self):
+        for folder in self._created:
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break  # not empty (or gone): keep it and its parents
 
     @staticmethod
     def _remove(path):
         try:
             os.remove(path)
-        except FileNotFoundError:
+        except OSError:
             pass
+
+
+def _missing_folders(folder):
+    """The folders `os.makedirs(folder)` would create, deepest first."""
+    missing = []
+    folder = os.path.abspath(folder)
+    while not os.path.exists(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return missing

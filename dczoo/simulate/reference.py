@@ -59,6 +59,7 @@ def read_fasta(path):
     """
     if not os.path.exists(path):
         raise DczooInputError(f"{path}: reference FASTA not found")
+    _check_fasta_start(path)
     records = {}
     try:
         with pysam.FastxFile(path) as fasta:
@@ -70,6 +71,30 @@ def read_fasta(path):
     if not records or not any(r.size for r in records.values()):
         raise DczooInputError(f"{path}: no sequence in the FASTA file")
     return records
+
+
+def _check_fasta_start(path):
+    """Refuses a file that does not start like FASTA (a BAM, a FASTQ, binary data)."""
+    import gzip
+
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(2)
+        opener = gzip.open if magic == b"\x1f\x8b" else open
+        with opener(path, "rb") as handle:
+            start = handle.read(4096)
+    except (OSError, EOFError) as error:
+        raise DczooInputError(f"{path}: cannot read as FASTA ({error})") from error
+    if start.startswith(b"BAM\x01"):
+        raise DczooInputError(f"{path}: is a BAM file, not FASTA; --reference takes the genome as FASTA")
+    first = start.lstrip()[:1]
+    if first == b"@":
+        raise DczooInputError(f"{path}: looks like FASTQ, not FASTA (a FASTA record starts with '>')")
+    if first != b">" or b"\0" in start:
+        raise DczooInputError(
+            f"{path}: not a FASTA file (it must start with a '>' header line); --reference takes "
+            "the genome as FASTA, optionally gzipped"
+        )
 
 
 def random_genome(length, rng):

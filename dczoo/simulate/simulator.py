@@ -13,7 +13,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from dczoo.errors import DczooInputError
+from dczoo.errors import DczooInputError, output_error
 from dczoo.simulate.bam_writer import BamSetWriter
 from dczoo.simulate.kinetics import KineticsModel
 from dczoo.simulate.molecule import MoleculeModel
@@ -162,6 +162,8 @@ def simulate(config, out_dir, cpus=1, progress=True, force=False, command_line="
 
     Raises:
         DczooInputError: on bad parameters or an unusable reference.
+        DczooOutputError: the outputs could not be written (nothing is left,
+            not even a folder this call created).
     """
     from dczoo.version import __version__
 
@@ -194,6 +196,9 @@ def simulate(config, out_dir, cpus=1, progress=True, force=False, command_line="
         }
         paths = writer.finish(info)
         elapsed = time.perf_counter() - start
+    except OSError as error:  # a full disk, a folder made read-only meanwhile, ...
+        writer.abort()
+        raise output_error(out_dir, error) from error
     except BaseException:
         writer.abort()
         raise

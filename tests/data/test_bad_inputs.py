@@ -241,8 +241,13 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path, human_1m):
             "--chunk", "0/5"]
     assert main(args) == 2
     assert (out / "keep.txt").read_text() == "precious"
+    # --overwrite replaces only what dczoo wrote: never the user's file
+    assert main(args + ["--overwrite"]) == 2
+    assert os.listdir(out) == ["keep.txt"] and (out / "keep.txt").read_text() == "precious"
+    (out / "keep.txt").unlink()
+    assert main(args) == 0
     assert main(args + ["--overwrite"]) == 0
-    assert not (out / "keep.txt").exists() and (out / "summary.json").exists()
+    assert (out / "summary.json").exists()
 
 
 def test_standalone_preprocess_entry_point(tmp_path, capsys, human_1m):
