@@ -86,7 +86,7 @@ def test_cli_param_and_randomize(tmp_path, capsys):
     assert ops <= {7, 8}
     assert main(["simulate", "--random-genome", "30000", "--out", str(tmp_path / "x"),
                  "--param", "errors.deletion_rate=lots"]) == 2
-    assert "must be a number" in capsys.readouterr().err
+    assert "must be a finite number" in capsys.readouterr().err
     assert main(["simulate", "--random-genome", "30000", "--out", str(tmp_path / "y"),
                  "--randomize", str(tmp_path / "missing.json")]) == 2
     assert "no such file" in capsys.readouterr().err
