@@ -18,7 +18,7 @@ def _gain(results, name, quality="30"):
 
 
 def _models(results):
-    return [k for k in results if k not in ("draft", "sets")]
+    return [k for k in results if k not in ("draft", "sets", "merged_from")]
 
 
 def _sets(results):
@@ -122,7 +122,13 @@ def write_report(results, args):
                + (f" --teacher {args.teacher}" if getattr(args, "teacher", None) else "")
                + (f" --window-sample {args.window_sample}" if getattr(args, "window_sample", None) else "")
                + f" --out {args.out}")
-    lines = ["# Evaluation results", "", f"Reproduce: `{command}`", ""]
+    if "merged_from" in results:
+        command = ("the `evaluate.py` runs in " + ", ".join(results["merged_from"]["folders"])
+                   + " (each one's command is in its results.md), combined by `"
+                   + results["merged_from"]["command"] + "`")
+    else:
+        command = f"`{command}`"
+    lines = ["# Evaluation results", "", f"Reproduce: {command}", ""]
     lines += ["Yield = bases of reads with predicted Q >= 20 whose identity to the truth reaches the empirical "
               "quality; intervals are 95% paired bootstrap intervals over reads; errors are bases per kb of "
               "truth; calibration = the largest |empirical - predicted| per-base Q over bins predicting <= Q40.",
@@ -275,14 +281,64 @@ def _figures(results, out, teacher):
         plt.close(fig)
 
 
-if __name__ == "__main__":
+def merge_results(parts):
+    """Combines results.json of evaluate.py runs made on the same sets.
+
+    Args:
+        parts: list of results dicts (each with its `draft` entry).
+
+    Returns:
+        One results dict with every model; the draft's numbers must agree.
+
+    Raises:
+        ValueError: when the runs used other sets (their draft numbers differ).
+    """
+    merged = {}
+    for part in parts:
+        for key, value in part.items():
+            if key == "draft" and "draft" in merged:
+                for set_name, entry in value.items():
+                    known = merged["draft"].get(set_name)
+                    same = (known.get("yield") == entry.get("yield") if isinstance(known, dict)
+                            and isinstance(entry, dict) else known == entry)
+                    if known is not None and not same:
+                        raise ValueError(f"the runs disagree on the draft of {set_name}: other sets?")
+                    merged["draft"].setdefault(set_name, entry)
+            elif key in merged and key not in ("draft", "sets"):
+                raise ValueError(f"model {key} is in two runs")
+            else:
+                merged.setdefault(key, value)
+    return merged
+
+
+def main(argv=None):
     import argparse
 
-    parser = argparse.ArgumentParser(description="Rewrite results.md from results.json")
-    parser.add_argument("--out", required=True)
+    parser = argparse.ArgumentParser(description="Rewrite results.md (and figures) from results.json, or "
+                                                 "combine the results.json of evaluate.py runs on the same sets")
+    parser.add_argument("--out", required=True, help="folder of results.json (written there with --merge)")
+    parser.add_argument("--merge", nargs="+", default=None, help="evaluate.py output folders to combine")
     parser.add_argument("--teacher", default="teacher_6layer")
-    parsed = parser.parse_args()
-    with open(os.path.join(parsed.out, "results.json")) as f:
-        data = json.load(f)
-    parsed.test_sim = parsed.test_windows = "?"
+    parser.add_argument("--test-sim", default="?")
+    parser.add_argument("--test-windows", default="?")
+    parser.add_argument("--shift-dir", default="")
+    parsed = parser.parse_args(argv)
+    if parsed.merge:
+        parts = []
+        for folder in parsed.merge:
+            with open(os.path.join(folder, "results.json")) as f:
+                parts.append(json.load(f))
+        data = merge_results(parts)
+        data["merged_from"] = {"folders": parsed.merge, "command": "python recipes/report.py --merge "
+                               + " ".join(parsed.merge) + f" --out {parsed.out} --teacher {parsed.teacher}"}
+        os.makedirs(parsed.out, exist_ok=True)
+        with open(os.path.join(parsed.out, "results.json"), "w") as f:
+            json.dump(data, f, indent=1, default=str)
+    else:
+        with open(os.path.join(parsed.out, "results.json")) as f:
+            data = json.load(f)
     write_report(data, parsed)
+
+
+if __name__ == "__main__":
+    main()

@@ -41,3 +41,30 @@ def test_checks_fail_when_student_keeps_too_little_or_is_slow():
     rows = _rows(report.must_hold_lines(_results(student4=180, student4_speed=120.0)))
     assert "80.0% | NO" in rows["student_4layer keeps >= 90% of the teacher's Q30 yield gain"]
     assert "1.20x | NO" in rows["student_4layer >= 1.3x the teacher's windows/s"]
+
+
+def test_merge_combines_runs_on_the_same_sets_and_refuses_others(tmp_path, monkeypatch):
+    import json
+
+    import pytest
+
+    first = {"draft": _entry(100), "teacher_6layer": dict(_entry(200), handle="runs/teacher_v2")}
+    second = {"draft": _entry(100), "teacher_v1": dict(_entry(150), handle="teacher_6layer")}
+    merged = report.merge_results([first, second])
+    assert report._models(merged) == ["teacher_6layer", "teacher_v1"]
+    assert merged["draft"]["test"]["yield"]["30"] == 100
+    with pytest.raises(ValueError, match="draft of test"):
+        report.merge_results([first, {"draft": _entry(99), "teacher_v1": second["teacher_v1"]}])
+    with pytest.raises(ValueError, match="teacher_6layer is in two runs"):
+        report.merge_results([first, first])
+    folders = []
+    for name, part in (("a", first), ("b", second)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(part))
+        folders.append(str(tmp_path / name))
+    reported = []
+    monkeypatch.setattr(report, "write_report", lambda data, args: reported.append(data))
+    report.main(["--merge", *folders, "--out", str(tmp_path / "both")])
+    written = json.loads((tmp_path / "both" / "results.json").read_text())
+    assert report._models(written) == ["teacher_6layer", "teacher_v1"]
+    assert reported and "report.py --merge" in reported[0]["merged_from"]["command"]
