@@ -32,7 +32,17 @@ def _ratio(results, name, set_name, quality="30"):
 
 def _interval(entry, set_name, key):
     values = entry.get(set_name, {}).get("bootstrap", {}).get(key)
-    return f" [{values[0]:.2f}, {values[1]:.2f}]" if values else ""
+    if not values or any(v != v for v in values):  # no interval, or NaN (a draft yield of 0)
+        return ""
+    return f" [{values[0]:.2f}, {values[1]:.2f}]"
+
+
+def _ratio_text(results, name, set_name, quality="30"):
+    """`1.56x [1.33, 1.87]`, or `draft 0 -> N` where the draft has no yield."""
+    if not _yield(results["draft"], set_name, quality):
+        return f"draft 0 -> {_yield(results[name], set_name, quality):,}"
+    return f"{_ratio(results, name, set_name, quality):.2f}x" + _interval(
+        results[name], set_name, f"yield_ratio_q{quality}")
 
 
 def must_hold_lines(results, teacher="teacher_6layer", control_suffix="_nodistill"):
@@ -77,9 +87,11 @@ def teacher_check_rows(results, teacher):
                      ratio >= 1.7 and low > 1.5))
     for set_name in [s for s in _sets(results) if s.startswith("shift_") and s in entry]:
         ratio = _ratio(results, teacher, set_name)
+        if not _yield(draft, set_name, "30"):  # any yield is more than the draft's none
+            ratio = float("inf") if _yield(entry, set_name, "30") else 0.0
         ours, base = entry[set_name]["per_kb"]["deletions"], draft[set_name]["per_kb"]["deletions"]
         rows.append((f"{set_name}: Q30 yield >= 1.2x the draft, deletions/kb not above the draft's",
-                     f"{ratio:.2f}x{_interval(entry, set_name, 'yield_ratio_q30')}; deletions/kb "
+                     f"{_ratio_text(results, teacher, set_name)}; deletions/kb "
                      f"{ours:.3f} vs {base:.3f}", ratio >= 1.2 and ours <= base))
     if "human_1m" in entry:
         per_read = entry["human_1m"].get("per_read", [])
@@ -177,7 +189,7 @@ def write_report(results, args):
                     continue
                 rows.append([s, m, f"{r['mean_identity']:.5f}", f"{_yield(results[m], s, '20'):,}",
                              f"{_yield(results[m], s, '30'):,}",
-                             f"{_ratio(results, m, s):.2f}x{_interval(results[m], s, 'yield_ratio_q30')}",
+                             _ratio_text(results, m, s),
                              f"{r['per_kb']['deletions']:.3f}",
                              _interval(results[m], s, "deletions_per_kb_change").strip(),
                              f"{r['per_kb']['insertions']:.3f}", f"{r['per_kb']['mismatches']:.3f}",

@@ -68,3 +68,15 @@ def test_merge_combines_runs_on_the_same_sets_and_refuses_others(tmp_path, monke
     written = json.loads((tmp_path / "both" / "results.json").read_text())
     assert report._models(written) == ["teacher_6layer", "teacher_v1"]
     assert reported and "report.py --merge" in reported[0]["merged_from"]["command"]
+
+
+def test_shift_set_where_the_draft_has_no_q30_yield():
+    def shift(q30, deletions):
+        return {"shift_low_pass": {"yield": {"30": q30}, "per_kb": {"deletions": deletions}}}
+
+    results = {"draft": shift(0, 20.0), "teacher_6layer": shift(15667, 19.0),
+               "sets": {"shift_low_pass": "more low-pass ZMWs"}}
+    (check, measured, holds), = report.teacher_check_rows(results, "teacher_6layer")
+    assert measured.startswith("draft 0 -> 15,667") and holds
+    results["teacher_6layer"] = shift(0, 19.0)
+    assert not report.teacher_check_rows(results, "teacher_6layer")[0][2]
