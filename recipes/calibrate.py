@@ -117,7 +117,7 @@ def main(argv=None):
 
         kept_after = QualityCounts()
         kept_after.add(finish_qualities(q.astype(np.float32), draft_calibration), wrong)
-        draft_report = {"calibration": str(draft_calibration), "fitted_on": os.path.abspath(args.draft_sim),
+        draft_report = {"calibration": str(draft_calibration), "fitted_on": os.path.relpath(args.draft_sim),
                         "before": {"table": kept.table(), "counts": kept.to_dict()},
                         "after": {"table": kept_after.table()},
                         "max_deviation_up_to_q40_before": kept.max_deviation(),
@@ -130,7 +130,7 @@ def main(argv=None):
         with open(metadata_path) as handle:
             metadata = json.load(handle)
     metadata["quality_calibration"] = {
-        "calibration": str(calibration), "fitted_on": os.path.abspath(args.windows),
+        "calibration": str(calibration), "fitted_on": os.path.relpath(args.windows),
         "split": args.split, "windows": int(len(windows)),
         "max_deviation_up_to_q40_before": before.max_deviation(),
         "max_deviation_up_to_q40_after": after.max_deviation(),
