@@ -53,20 +53,20 @@ BUILTIN_PRESETS = dict(
         _preset(
             5,
             7_480_965,
-            "5-layer student distilled from teacher_6layer.",
+            "5-layer student distilled from the v1 teacher (1,000 steps; see MODEL_CARD.md).",
             "student",
         ),
         _preset(
             4,
             6_018_155,
-            "4-layer student distilled from teacher_6layer (the paper's choice: "
+            "4-layer student distilled from the v1 teacher (the paper's choice: "
             "1.5x smaller, 1.3x faster).",
             "student",
         ),
         _preset(
             3,
             4_555_345,
-            "3-layer student distilled from teacher_6layer.",
+            "3-layer student distilled from the v1 teacher (1,000 steps; see MODEL_CARD.md).",
             "student",
         ),
     ]
