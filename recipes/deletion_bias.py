@@ -45,6 +45,9 @@ def parse_args(argv=None):
     parser.add_argument("--model", help="preset name, folder or hf:// handle (model)")
     parser.add_argument("--max-windows", type=int, default=6000)
     parser.add_argument("--max-shards", type=int, default=12, help="labels: shards read at most")
+    parser.add_argument("--kinetics", choices=["as-is", "flat", "zero"], default="as-is",
+                        help="model: feed the pw/ip rows as they are, flattened to each window's mean "
+                             "(no per-base signal left), or zeroed")
     parser.add_argument("--json", help="write the result here too")
     return parser.parse_args(argv)
 
@@ -167,7 +170,35 @@ def _run_length(sequence, index):
     return stop - start
 
 
-def model_deletions(handle, windows_folder, split, max_windows):
+def without_kinetics(windows, mode):
+    """`windows` with the pw and ip rows flattened or zeroed.
+
+    Args:
+        windows: float array (n, rows, columns) in the 85-row layout.
+        mode: "as-is", "flat" (each row's non-zero values replaced by the
+            window's mean non-zero pw, resp. ip) or "zero".
+
+    Returns:
+        A new array (or `windows` itself for "as-is").
+    """
+    if mode == "as-is":
+        return windows
+    from dczoo.constants import row_slices
+
+    out = windows.copy()
+    for group in ("pw", "ip"):
+        start, stop = row_slices()[group]
+        block = out[:, start:stop]
+        if mode == "zero":
+            block[:] = 0
+            continue
+        present = block > 0
+        mean = (block * present).sum(axis=(1, 2)) / np.maximum(present.sum(axis=(1, 2)), 1)
+        block[:] = np.where(present, np.round(mean)[:, None, None], 0)
+    return out
+
+
+def model_deletions(handle, windows_folder, split, max_windows, kinetics="as-is"):
     """The model's added deletions on labelled windows, by context, and the gap-margin sweep."""
     from calibrate import labelled_windows
     from dczoo.constants import row_slices
@@ -175,7 +206,7 @@ def model_deletions(handle, windows_folder, split, max_windows):
 
     model, _ = load_corrector(handle)
     windows, labels, num_passes = labelled_windows(windows_folder, split, max_windows, with_passes=True)
-    probs = model.predict(windows, batch_size=256, verbose=0)
+    probs = model.predict(without_kinetics(windows, kinetics), batch_size=256, verbose=0)
     ccs_row = row_slices()["ccs"][0]
     by_bin = collections.defaultdict(collections.Counter)
     by_run = collections.Counter()
@@ -247,7 +278,7 @@ def main(argv=None):
     elif args.experiment == "labels":
         result = label_chains(args.windows, args.sim, args.split or "train", args.max_shards)
     else:
-        result = model_deletions(args.model, args.windows, args.split or "test", args.max_windows)
+        result = model_deletions(args.model, args.windows, args.split or "test", args.max_windows, args.kinetics)
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(result, handle, indent=1)

@@ -1,0 +1,32 @@
+"""recipes/deletion_bias.py: the kinetics ablation's window transform."""
+
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "recipes"))
+
+import deletion_bias  # noqa: E402
+from dczoo.constants import row_slices  # noqa: E402
+
+
+def test_without_kinetics_flattens_or_zeroes_only_pw_and_ip():
+    rng = np.random.default_rng(0)
+    windows = rng.integers(0, 40, size=(3, 85, 100)).astype(np.float32)
+    windows[:, :, 90:] = 0  # padding columns stay empty
+    assert deletion_bias.without_kinetics(windows, "as-is") is windows
+    flat = deletion_bias.without_kinetics(windows, "flat")
+    zero = deletion_bias.without_kinetics(windows, "zero")
+    for group in ("pw", "ip"):
+        start, stop = row_slices()[group]
+        block, original = flat[:, start:stop], windows[:, start:stop]
+        assert ((block > 0) == (original > 0)).all()
+        for k in range(3):
+            values = np.unique(block[k][block[k] > 0])
+            assert len(values) == 1 and values[0] == np.round(original[k][original[k] > 0].mean())
+        assert not zero[:, start:stop].any()
+    others = [s for g, s in row_slices().items() if g not in ("pw", "ip")]
+    for start, stop in others:
+        np.testing.assert_array_equal(flat[:, start:stop], windows[:, start:stop])
+        np.testing.assert_array_equal(zero[:, start:stop], windows[:, start:stop])
