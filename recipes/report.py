@@ -26,8 +26,10 @@ def _sets(results):
 
 
 def _ratio(results, name, set_name, quality="30"):
-    base = _yield(results["draft"], set_name, quality)
-    return _yield(results[name], set_name, quality) / base if base else float("nan")
+    base, ours = _yield(results["draft"], set_name, quality), _yield(results[name], set_name, quality)
+    if not base:  # any yield is more than the draft's none
+        return float("inf") if ours else 0.0
+    return ours / base
 
 
 def _interval(entry, set_name, key):
@@ -87,8 +89,6 @@ def teacher_check_rows(results, teacher):
                      ratio >= 1.7 and low > 1.5))
     for set_name in [s for s in _sets(results) if s.startswith("shift_") and s in entry]:
         ratio = _ratio(results, teacher, set_name)
-        if not _yield(draft, set_name, "30"):  # any yield is more than the draft's none
-            ratio = float("inf") if _yield(entry, set_name, "30") else 0.0
         ours, base = entry[set_name]["per_kb"]["deletions"], draft[set_name]["per_kb"]["deletions"]
         rows.append((f"{set_name}: Q30 yield >= 1.2x the draft, deletions/kb not above the draft's",
                      f"{_ratio_text(results, teacher, set_name)}; deletions/kb "
@@ -310,12 +310,11 @@ def merge_results(parts):
         for key, value in part.items():
             if key == "draft" and "draft" in merged:
                 for set_name, entry in value.items():
-                    known = merged["draft"].get(set_name)
-                    same = (known.get("yield") == entry.get("yield") if isinstance(known, dict)
-                            and isinstance(entry, dict) else known == entry)
-                    if known is not None and not same:
+                    known = merged["draft"].setdefault(set_name, entry)
+                    if isinstance(known, dict) and isinstance(entry, dict):
+                        known, entry = known.get("yield"), entry.get("yield")
+                    if known != entry:
                         raise ValueError(f"the runs disagree on the draft of {set_name}: other sets?")
-                    merged["draft"].setdefault(set_name, entry)
             elif key in merged and key not in ("draft", "sets"):
                 raise ValueError(f"model {key} is in two runs")
             else:
