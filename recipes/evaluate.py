@@ -200,6 +200,41 @@ def corrected_reads(model, handle, set_name, folder, cache_dir):
     return triples, seconds, origin
 
 
+def comparison_pairs(names, teacher, control_suffix="_nodistill"):
+    """The (A, B) pairs the students' checks compare, in report order.
+
+    Each `student_*` model against the teacher (its share of the teacher's
+    gain) and each model `X` against its non-distilled twin `X_nodistill`
+    (when both were evaluated).
+
+    Returns:
+        list of (a, b) names.
+    """
+    pairs = []
+    for name in names:
+        if name.startswith("student_") and not name.endswith(control_suffix) and teacher in names:
+            pairs.append((name, teacher))
+        if name + control_suffix in names:
+            pairs.append((name, name + control_suffix))
+    return pairs
+
+
+def model_comparisons(rows_by_model, drafts, teacher, replicates):
+    """`read_metrics.paired_comparison` of every pair of `comparison_pairs`, per set.
+
+    Returns:
+        dict "A vs B" -> set name -> comparison dict.
+    """
+    from read_metrics import paired_comparison
+
+    out = {}
+    for a, b in comparison_pairs(list(rows_by_model), teacher):
+        out[f"{a} vs {b}"] = {
+            set_name: paired_comparison(rows, rows_by_model[b][set_name], drafts[set_name], replicates)
+            for set_name, rows in rows_by_model[a].items() if set_name in rows_by_model[b]}
+    return out
+
+
 def main(argv=None):
     from dczoo.analysis import load_truth
     from read_metrics import bootstrap, measure_reads, per_read_changes, summarize
@@ -219,7 +254,7 @@ def main(argv=None):
               f"Q30 yield {results['draft'][set_name]['yield']['30']:,}", flush=True)
     test_windows, test_labels = load_test_windows(args.test_windows, args.window_sample)
     results["draft"]["window"] = draft_window_metrics(test_windows, test_labels)
-    models = {}
+    models, rows_by_model = {}, {}
     from dczoo.inference.model_loading import load_corrector
 
     for spec in args.model:
@@ -234,6 +269,7 @@ def main(argv=None):
                                                      os.path.join(args.out, "reads", name))
             extra = {r["name"]: {"np": r.get("np")} for r in drafts[set_name]}
             rows, counts, by_origin = measure_reads(reads, truths[set_name], extra, origin=origin)
+            rows_by_model.setdefault(name, {})[set_name] = rows
             entry[set_name] = dict(summarize(rows, counts, by_origin), correct_seconds=seconds,
                                    bootstrap=bootstrap(rows, drafts[set_name], args.bootstrap))
             if set_name == "human_1m":
@@ -243,6 +279,7 @@ def main(argv=None):
                   f"{entry[set_name]['per_kb']['deletions']:.3f} "
                   f"(draft {results['draft'][set_name]['per_kb']['deletions']:.3f})", flush=True)
         results[name] = entry
+    results["comparisons"] = model_comparisons(rows_by_model, drafts, args.teacher, args.bootstrap)
     if not args.no_speed:
         for name, speed in windows_per_second(models, test_windows).items():
             results[name]["windows_per_second"] = speed

@@ -18,7 +18,7 @@ def _gain(results, name, quality="30"):
 
 
 def _models(results):
-    return [k for k in results if k not in ("draft", "sets", "merged_from")]
+    return [k for k in results if k not in ("draft", "sets", "merged_from", "comparisons")]
 
 
 def _sets(results):
@@ -47,30 +47,63 @@ def _ratio_text(results, name, set_name, quality="30"):
         results[name], set_name, f"yield_ratio_q{quality}")
 
 
-def must_hold_lines(results, teacher="teacher_6layer", control_suffix="_nodistill"):
-    """The students' checks, computed from the results (markdown lines).
+def _share_text(comparison):
+    interval = comparison.get("gain_share_interval") or [float("nan")] * 2
+    text = f"{comparison['gain_share']:.1%}"
+    return text if any(v != v for v in interval) else text + f" [{interval[0]:.1%}, {interval[1]:.1%}]"
 
-    Distilled students are the models `student_<n>layer`; their non-distilled
-    twins are named `student_<n>layer_nodistill`.
+
+def student_check_rows(results, teacher="teacher_6layer", control_suffix="_nodistill"):
+    """The students issue's checks as (check, measured, holds) tuples.
+
+    From `results["comparisons"]` (paired bootstrap over reads, evaluate.py):
+    student_4layer keeps >= 95% of the teacher's Q30 yield gain over the
+    draft on the own test set and >= 90% on every shift set; every distilled
+    student `X` beats its twin `X_nodistill` at Q30 yield with the interval of
+    the difference above 0. The end-to-end speed check is a benchmark
+    (benchmarks/bench_correct_presets.py), not part of this report.
     """
+    rows = []
+    comparisons = results.get("comparisons", {})
+    for pair, per_set in comparisons.items():
+        a, b = pair.split(" vs ")
+        for set_name in _sets(results):
+            c = per_set.get(set_name)
+            if not c or not c.get("reads"):
+                continue
+            if b == teacher and set_name != "human_1m":
+                need = 0.95 if set_name == "test" else 0.90
+                ok = c["gain_share"] >= need if c["gain_share"] == c["gain_share"] else False
+                rows.append((f"{set_name}: {a} keeps >= {need:.0%} of {teacher}'s Q30 yield gain over the draft",
+                             f"{_share_text(c)} (gain {c['yield_a'] - c['draft_yield']:+,.0f} vs "
+                             f"{c['yield_b'] - c['draft_yield']:+,.0f} bases)", ok))
+            elif b == a + control_suffix and set_name == "test":
+                low, high = c["difference_interval"]
+                rows.append((f"{set_name}: {a} (distilled) beats {b} at Q30 yield, interval of the difference "
+                             "above 0", f"{c['yield_a']:,.0f} vs {c['yield_b']:,.0f} bases; difference "
+                             f"{c['difference']:+,.0f} [{low:+,.0f}, {high:+,.0f}]", low > 0))
+    return rows
+
+
+def must_hold_lines(results, teacher="teacher_6layer", control_suffix="_nodistill"):
+    """`student_check_rows` as a markdown section (lines)."""
+    rows = student_check_rows(results, teacher, control_suffix)
+    if not rows:
+        return []
     lines = ["", "## Checks: students", "", "| check | measured | holds |", "|---|---|---|"]
-    if teacher in results:
-        gain = _gain(results, teacher)
-        lines.append(f"| {teacher} improves Q30 yield over the draft | {gain:+,} bases "
-                     f"| {'yes' if gain > 0 else 'NO'} |")
-    for name in [m for m in results if m + control_suffix in results]:
-        ours, twin = _yield(results[name], "test", "30"), _yield(results[name + control_suffix], "test", "30")
-        lines.append(f"| {name} (distilled) beats {name + control_suffix} at Q30 | {ours:,} vs {twin:,} "
-                     f"| {'yes' if ours > twin else 'NO'} |")
-    if teacher in results and "student_4layer" in results:
-        teacher_gain, student_gain = _gain(results, teacher), _gain(results, "student_4layer")
-        share = student_gain / teacher_gain if teacher_gain else float("nan")
-        lines.append(f"| student_4layer keeps >= 90% of the teacher's Q30 yield gain | {share:.1%} "
-                     f"| {'yes' if share >= 0.9 else 'NO'} |")
-        speed = (results["student_4layer"]["windows_per_second"]
-                 / results[teacher]["windows_per_second"])
-        lines.append(f"| student_4layer >= 1.3x the teacher's windows/s | {speed:.2f}x "
-                     f"| {'yes' if speed >= 1.3 else 'NO'} |")
+    lines += [f"| {c} | {m} | {'holds' if ok else 'does not hold'} |" for c, m, ok in rows]
+    comparisons = results.get("comparisons", {})
+    twins = [(pair, per_set) for pair, per_set in comparisons.items() if pair.endswith(control_suffix)]
+    if twins:
+        lines += ["", "## Distilled vs not distilled, every set (Q30 yield, paired bootstrap over reads)", "",
+                  "| pair | set | distilled | not distilled | difference [95% interval] |", "|---|---|---|---|---|"]
+        for pair, per_set in twins:
+            for set_name in _sets(results):
+                c = per_set.get(set_name)
+                if c and c.get("reads"):
+                    low, high = c["difference_interval"]
+                    lines.append(f"| {pair} | {set_name} | {c['yield_a']:,.0f} | {c['yield_b']:,.0f} | "
+                                 f"{c['difference']:+,.0f} [{low:+,.0f}, {high:+,.0f}] |")
     return lines
 
 
@@ -315,6 +348,8 @@ def merge_results(parts):
                         known, entry = known.get("yield"), entry.get("yield")
                     if known != entry:
                         raise ValueError(f"the runs disagree on the draft of {set_name}: other sets?")
+            elif key == "comparisons":
+                merged.setdefault(key, {}).update(value)
             elif key in merged and key not in ("draft", "sets"):
                 raise ValueError(f"model {key} is in two runs")
             else:

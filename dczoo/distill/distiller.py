@@ -102,6 +102,10 @@ class Distiller(keras.Model):
         self.total_loss_tracker = keras.metrics.Mean(name="total_loss")
         self.student_loss_tracker = keras.metrics.Mean(name="student_loss")
         self.distillation_loss_tracker = keras.metrics.Mean(name="distillation_loss")
+        # Both models arrive built (presets, `student_from_teacher`), so the
+        # distiller has every variable now: weights (a training checkpoint)
+        # load before the first `fit`.
+        self.built = bool(teacher.built and student.built)
 
     def call(self, inputs, training=None):
         return self.student.compute_logits(inputs, training=bool(training))

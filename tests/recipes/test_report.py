@@ -12,35 +12,51 @@ def _entry(q30, speed=100.0):
     return {"test": {"yield": {"30": q30}}, "windows_per_second": speed}
 
 
-def _results(student4=190, twin4=150, student4_speed=140.0):
-    return {
-        "draft": _entry(100),
-        "teacher_6layer": _entry(200, speed=100.0),
-        "student_4layer": _entry(student4, speed=student4_speed),
-        "student_4layer_nodistill": _entry(twin4),
-        "student_3layer": _entry(120),
-        "student_3layer_nodistill": _entry(130),
-    }
+def _reads(at_q30, total=20):
+    """`measure_reads`-like rows: `at_q30` of `total` 1 kb reads reach empirical Q30."""
+    return [{"name": f"m/{k}/ccs", "length": 1000, "truth_length": 1000, "predicted_q": 25.0,
+             "identity": 0.9995 if k < at_q30 else 0.998} for k in range(total)]
 
 
-def _rows(lines):
-    return {line.split(" | ")[0].strip("| "): line for line in lines if line.startswith("| ")}
+def _compared(**q30_reads):
+    """results with paired comparisons as evaluate.py computes them (draft: no read at Q30)."""
+    import evaluate
+
+    rows = {name.replace("teacher", "teacher_6layer"): {"test": _reads(n)} for name, n in q30_reads.items()}
+    results = {"sets": {"test": "own test set"}}
+    results["comparisons"] = evaluate.model_comparisons(rows, {"test": _reads(0)}, "teacher_6layer", 500)
+    return results
 
 
-def test_checks_report_gain_share_speed_and_twins():
-    rows = _rows(report.must_hold_lines(_results()))
-    assert "+100 bases | yes" in rows["teacher_6layer improves Q30 yield over the draft"]
-    assert "190 vs 150 | yes" in rows["student_4layer (distilled) beats student_4layer_nodistill at Q30"]
+def _checks(results):
+    return {check: (measured, holds) for check, measured, holds in report.student_check_rows(results)}
+
+
+def test_share_of_the_teachers_gain_and_twins_from_paired_bootstrap():
+    checks = _checks(_compared(teacher=20, student_4layer=19, student_4layer_nodistill=10,
+                               student_3layer=8, student_3layer_nodistill=10))
+    measured, holds = checks["test: student_4layer keeps >= 95% of teacher_6layer's Q30 yield gain over the draft"]
+    assert measured.startswith("95.0%") and holds
+    measured, holds = checks["test: student_4layer (distilled) beats student_4layer_nodistill at Q30 yield, "
+                             "interval of the difference above 0"]
+    assert "19,000 vs 10,000" in measured and "+9,000" in measured and holds
     # student_3layer loses to its twin: the check must say so.
-    assert "120 vs 130 | NO" in rows["student_3layer (distilled) beats student_3layer_nodistill at Q30"]
-    assert "90.0% | yes" in rows["student_4layer keeps >= 90% of the teacher's Q30 yield gain"]
-    assert "1.40x | yes" in rows["student_4layer >= 1.3x the teacher's windows/s"]
+    measured, holds = checks["test: student_3layer (distilled) beats student_3layer_nodistill at Q30 yield, "
+                             "interval of the difference above 0"]
+    assert "-2,000" in measured and not holds
+    assert not checks["test: student_3layer keeps >= 95% of teacher_6layer's Q30 yield gain over the draft"][1]
 
 
-def test_checks_fail_when_student_keeps_too_little_or_is_slow():
-    rows = _rows(report.must_hold_lines(_results(student4=180, student4_speed=120.0)))
-    assert "80.0% | NO" in rows["student_4layer keeps >= 90% of the teacher's Q30 yield gain"]
-    assert "1.20x | NO" in rows["student_4layer >= 1.3x the teacher's windows/s"]
+def test_share_check_fails_below_95_percent_and_the_interval_is_paired():
+    results = _compared(teacher=20, student_4layer=18)
+    measured, holds = _checks(results)[
+        "test: student_4layer keeps >= 95% of teacher_6layer's Q30 yield gain over the draft"]
+    assert measured.startswith("90.0%") and not holds
+    # the student's Q30 reads are a subset of the teacher's: every resample keeps the share at or below 1
+    low, high = results["comparisons"]["student_4layer vs teacher_6layer"]["test"]["gain_share_interval"]
+    assert 0.5 < low <= 0.9 <= high <= 1.0
+    lines = report.must_hold_lines(results)
+    assert any("does not hold" in line for line in lines)
 
 
 def test_merge_combines_runs_on_the_same_sets_and_refuses_others(tmp_path, monkeypatch):
