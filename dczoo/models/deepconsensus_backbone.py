@@ -1,14 +1,139 @@
-"""The DeepConsensus encoder: window tensor -> per-column hidden states."""
+"""The DeepConsensus encoder: window tensor -> per-column hidden states.
+
+Also home of the window shape check (`check_window_shape`) that the backbone
+and the corrector run before handing windows to Keras.
+"""
 
 import keras
 from keras import ops
 
 from dczoo import constants
+from dczoo.errors import DczooInputError
 from dczoo.layers import ReZeroEncoderLayer, SinusoidalPositionEncoding, WindowRowEmbedding
+from dczoo.models import preset_io
+
+
+def _static_shape(windows):
+    """The shape of an array or tensor as a tuple (None for unknown sizes),
+    or None when `windows` has no shape to check (a dataset, a generator).
+
+    Sizes are left as they are: a symbolic batch size (torch.export, jax
+    export) must not be turned into a number.
+    """
+    if isinstance(windows, dict):
+        windows = windows.get("windows")
+    shape = getattr(windows, "shape", None)
+    if shape is None:
+        return None
+    try:
+        return tuple(shape)
+    except (TypeError, ValueError):  # a tensor of unknown rank
+        return None
+
+
+def check_window_shape(windows, num_rows, window_length):
+    """Checks that `windows` are windows of a model, before Keras sees them.
+
+    Keras's own message for a wrong shape names layers, not windows, and on
+    JAX a wrong shape inside `predict`, `evaluate` or `fit` leaves the model's
+    variables unset, so every later call fails; this check runs first.
+    Inputs without a shape (datasets, generators) are not checked.
+
+    Args:
+        windows: the input: a numpy array, a tensor of any backend, a dict
+            with a `"windows"` entry, or anything else (not checked).
+        num_rows: int. Rows of a window (85, or 86 with base qualities).
+        window_length: int. Columns of a window (100).
+
+    Raises:
+        DczooInputError: the shape is not `(batch, num_rows, window_length)`
+            or `(batch, num_rows, window_length, 1)`; the message gives both.
+
+    Example:
+    ```python
+    check_window_shape(np.zeros((2, 85, 100), "float32"), 85, 100)  # passes
+    check_window_shape(np.zeros((85, 100), "float32"), 85, 100)     # raises
+    ```
+    """
+    shape = _static_shape(windows)
+    if shape is None:
+        return
+    fits = (
+        len(shape) in (3, 4)
+        and shape[1] in (num_rows, None)
+        and shape[2] in (window_length, None)
+        and (len(shape) == 3 or shape[3] in (1, None))
+    )
+    if not fits:
+        got = "(" + ", ".join(str(size) for size in shape) + ")"
+        raise DczooInputError(
+            f"windows of shape {got} do not fit this model: expected (batch, {num_rows}, "
+            f"{window_length}) or (batch, {num_rows}, {window_length}, 1), float32 windows as "
+            "dczoo.data.iter_zmw_windows writes them (a single window needs a batch axis: "
+            "windows[None])"
+        )
+
+
+class WindowInputs:
+    """Runs `check_window_shape` at every Keras entry point that takes windows.
+
+    Mixed into `DeepConsensusBackbone` and `DeepConsensusCorrector` (which
+    define `num_rows` and `window_length`): calling the model, `predict`,
+    `evaluate`, `fit` and the `*_on_batch` methods check their windows first.
+    """
+
+    def _check_windows(self, windows):
+        check_window_shape(windows, self.num_rows, self.window_length)
+
+    def _drop_channel_axis(self, windows):
+        """`(batch, rows, length, 1)` -> `(batch, rows, length)`; the same for
+        a tensor of unknown rank (TensorFlow traces one after a 3-d and a 4-d
+        input, and Keras's input check cannot read its shape)."""
+        if isinstance(windows, dict) or getattr(windows, "shape", None) is None:
+            return windows
+        try:
+            rank = len(windows.shape)
+        except (TypeError, ValueError):
+            rank = None
+        if rank in (None, 4):
+            windows = ops.reshape(windows, (-1, self.num_rows, self.window_length))
+        return windows
+
+    def __call__(self, *args, **kwargs):
+        if args:
+            windows, args = args[0], args[1:]
+        else:
+            windows = kwargs.pop("inputs", None)
+        self._check_windows(windows)
+        return super().__call__(self._drop_channel_axis(windows), *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        self._check_windows(x)
+        return super().predict(x, *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        self._check_windows(x)
+        return super().predict_on_batch(x)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        self._check_windows(x)
+        return super().evaluate(x, *args, **kwargs)
+
+    def test_on_batch(self, x, *args, **kwargs):
+        self._check_windows(x)
+        return super().test_on_batch(x, *args, **kwargs)
+
+    def fit(self, x=None, *args, **kwargs):
+        self._check_windows(x)
+        return super().fit(x, *args, **kwargs)
+
+    def train_on_batch(self, x, *args, **kwargs):
+        self._check_windows(x)
+        return super().train_on_batch(x, *args, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="dczoo")
-class DeepConsensusBackbone(keras.Model):
+class DeepConsensusBackbone(WindowInputs, keras.Model):
     """Encoder-only transformer over the columns of a DeepConsensus window.
 
     The input is a window of `4 * max_passes + 5` rows (one more with draft
@@ -41,10 +166,18 @@ class DeepConsensusBackbone(keras.Model):
         dtype: string or `keras.DTypePolicy`. Dtype policy of every layer.
         **kwargs: standard `keras.Model` arguments (`name`, `trainable`).
 
+    Windows of any other shape than `(batch, rows, window_length[, 1])` are
+    refused with a `DczooInputError` before Keras sees them
+    (`check_window_shape`).
+
     Example:
     ```python
     backbone = dczoo.models.DeepConsensusBackbone(num_layers=4)
     hidden = backbone(np.zeros((2, 85, 100), "float32"))  # (2, 100, 280)
+
+    # The trained encoder of a preset, for a head of your own:
+    backbone = dczoo.models.DeepConsensusBackbone.from_preset("student_4layer")
+    dczoo.models.DeepConsensusBackbone.presets  # the built-in presets
     ```
     """
 
@@ -172,6 +305,7 @@ class DeepConsensusBackbone(keras.Model):
             `(batch, heads, length, length)` tensor per layer) and
             `"final"` (after the final LayerNorm).
         """
+        self._check_windows(windows)
         if len(windows.shape) == 4:
             windows = ops.squeeze(windows, axis=-1)
         hidden = self.embedding(windows)
@@ -223,3 +357,43 @@ class DeepConsensusBackbone(keras.Model):
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
         return cls(**config)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, verify=True, **kwargs):
+        """Builds the encoder of a corrector preset, with its trained weights.
+
+        A preset holds a whole `DeepConsensusCorrector`; this returns its
+        backbone (the head is dropped), checked and loaded exactly as
+        `DeepConsensusCorrector.from_preset` does.
+
+        Args:
+            preset: str. A built-in name (see `DeepConsensusBackbone.presets`),
+                a local preset folder, or `hf://org/repo[@revision]`.
+            load_weights: bool. False gives the architecture with fresh
+                weights.
+            verify: bool. Check config.json and the weights against the
+                sha256 manifest in metadata.json (see
+                `DeepConsensusCorrector.from_preset`).
+            **kwargs: backbone config overrides, any argument of
+                `DeepConsensusBackbone` (for example `dropout`); any other
+                keyword is refused.
+
+        Returns:
+            `DeepConsensusBackbone`.
+
+        Raises:
+            DczooInputError: an unknown keyword argument (the message lists
+                the accepted ones), or a preset that is missing, fails its
+                manifest or whose config does not match its weights.
+
+        Example:
+        ```python
+        backbone = DeepConsensusBackbone.from_preset("student_4layer", dropout=0.1)
+        hidden = backbone(windows)  # (batch, 100, 280)
+        ```
+        """
+        return preset_io.load_backbone_preset(
+            preset, load_weights=load_weights, verify=verify, **kwargs
+        )
+
+    presets = preset_io.BuiltinPresetsProperty()

@@ -12,15 +12,19 @@ the weights file is readable and holds exactly the arrays the config builds
 Each failure is a one-line `DczooInputError` naming the file.
 """
 
+import contextlib
 import datetime
 import json
 import os
 import re
+import shutil
+import sys
+import tempfile
 
 import keras
 
 from dczoo.atomic import AtomicFolder
-from dczoo.errors import DczooInputError
+from dczoo.errors import DczooInputError, output_error
 from dczoo.presets import (
     CARD_FILE,
     CONFIG_FILE,
@@ -45,8 +49,60 @@ _RATES = ("dropout", "attention_dropout", "intermediate_dropout")
 _ENCODER_GROUP = re.compile(r"re_zero_encoder_layer(_\d+)?$")
 
 
+class BuiltinPresetsProperty:
+    """The `presets` class property of the models: the built-in presets.
+
+    Returns a copy of `dczoo.presets.BUILTIN_PRESETS` (name -> description,
+    parameter count, Hub handle, architecture), read from the class or an
+    instance.
+    """
+
+    def __get__(self, instance, owner):
+        from dczoo.presets import BUILTIN_PRESETS
+
+        return dict(BUILTIN_PRESETS)
+
+
+def override_names():
+    """The keyword arguments `from_preset` accepts as backbone overrides.
+
+    Returns:
+        tuple of str: the named arguments of `DeepConsensusBackbone`.
+    """
+    import inspect
+
+    from dczoo.models.deepconsensus_backbone import DeepConsensusBackbone
+
+    parameters = inspect.signature(DeepConsensusBackbone.__init__).parameters.values()
+    return tuple(
+        parameter.name for parameter in parameters
+        if parameter.name != "self" and parameter.kind is not parameter.VAR_KEYWORD
+    )
+
+
+def check_overrides(cls, overrides):
+    """Refuses `from_preset` keywords that are not backbone arguments.
+
+    Args:
+        cls: the class whose `from_preset` was called (for the message).
+        overrides: dict of the extra keyword arguments.
+
+    Raises:
+        DczooInputError: naming the unknown keywords and listing the accepted.
+    """
+    accepted = override_names()
+    unknown = sorted(name for name in overrides if name not in accepted)
+    if unknown:
+        raise DczooInputError(
+            f"{cls.__name__}.from_preset got unexpected keyword argument"
+            f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; accepted: "
+            f"preset, load_weights, verify, and the backbone overrides {', '.join(accepted)}"
+        )
+
+
 def load_preset(cls, handle, load_weights=True, verify=True, **overrides):
     """Builds a model of class `cls` from a preset; see `from_preset`."""
+    check_overrides(cls, overrides)
     source = PresetSource(handle)
     has_config = source.has_file(CONFIG_FILE) or source.builtin is None
     files = {CONFIG_FILE: source.get_file(CONFIG_FILE)} if has_config else {}
@@ -71,6 +127,18 @@ def load_preset(cls, handle, load_weights=True, verify=True, **overrides):
     if load_weights:
         _load_checked_weights(model, files[WEIGHTS_FILE], handle)
     return model
+
+
+def load_backbone_preset(handle, load_weights=True, verify=True, **overrides):
+    """The backbone of a corrector preset; see `DeepConsensusBackbone.from_preset`."""
+    from dczoo.models.deepconsensus_backbone import DeepConsensusBackbone
+    from dczoo.models.deepconsensus_corrector import DeepConsensusCorrector
+
+    check_overrides(DeepConsensusBackbone, overrides)
+    corrector = load_preset(
+        DeepConsensusCorrector, handle, load_weights=load_weights, verify=verify, **overrides
+    )
+    return corrector.backbone
 
 
 def _model_from_config(cls, config, overrides, source):
@@ -210,42 +278,104 @@ def cast_weights_file(path, dtype):
 def save_preset(model, preset_dir, metadata=None, weights_dtype=None):
     """Writes `model` as a preset folder; see `save_to_preset`.
 
-    The folder is written to a temporary sibling and renamed into place
-    (`dczoo.atomic.AtomicFolder`), so a failure leaves no half-written
-    preset. `weights_dtype="float16"` stores the weights in half precision
-    (`cast_weights_file`). metadata.json records the sha256 manifest of
-    config.json and the weights (`dczoo.presets.file_manifest`), after the
-    caller's `metadata`, so the caller cannot record a wrong one.
+    The preset's four files (`PRESET_FILES`) are written to a hidden
+    temporary folder first, so a failure leaves no half-written preset. A
+    new folder is then renamed into place whole (`dczoo.atomic.AtomicFolder`);
+    into an existing folder each file is moved over its old version, and
+    every other file there is left alone. `weights_dtype="float16"` stores
+    the weights in half precision (`cast_weights_file`). metadata.json
+    records the sha256 manifest of config.json and the weights
+    (`dczoo.presets.file_manifest`), after the caller's `metadata`, so the
+    caller cannot record a wrong one.
+
+    Raises:
+        DczooInputError: `preset_dir` exists and is not a folder.
+        DczooOutputError: a file could not be written or moved into place.
     """
+    preset_dir = os.path.abspath(os.fspath(preset_dir))
+    if os.path.lexists(preset_dir) and not os.path.isdir(preset_dir):
+        raise DczooInputError(
+            f"{preset_dir} exists and is not a folder; save_to_preset writes a preset folder"
+        )
+    if not os.path.isdir(preset_dir):
+        with AtomicFolder(preset_dir) as folder:
+            _write_preset_files(model, folder.temporary_path, metadata, weights_dtype)
+            folder.commit()
+        return
+    try:
+        staging = tempfile.mkdtemp(prefix=".save_to_preset.", suffix=".dczoo-partial",
+                                   dir=preset_dir)
+    except OSError as error:
+        raise output_error(preset_dir, error) from error
+    try:
+        _write_preset_files(model, staging, metadata, weights_dtype)
+        # The manifest (metadata.json) moves after the files it covers: a
+        # preset caught between two moves fails its manifest check on load.
+        for name in (WEIGHTS_FILE, CONFIG_FILE, METADATA_FILE, CARD_FILE):
+            os.replace(os.path.join(staging, name), os.path.join(preset_dir, name))
+    except OSError as error:
+        raise output_error(preset_dir, error) from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_preset_files(model, folder, metadata, weights_dtype):
+    """Writes the four files of the preset of `model` into `folder`."""
     from dczoo.hub.model_card import render_model_card
 
-    with AtomicFolder(preset_dir) as folder:
-        staging = folder.temporary_path
+    with _tensorflow_not_probed():
         config = _strip_build_configs(keras.saving.serialize_keras_object(model))
-        with open(os.path.join(staging, CONFIG_FILE), "w") as handle:
-            json.dump(config, handle, indent=2)
-        weights = os.path.join(staging, WEIGHTS_FILE)
-        model.save_weights(weights)
-        if weights_dtype is not None:
-            cast_weights_file(weights, weights_dtype)
-        record = {
-            "dczoo_version": __version__,
-            "keras_version": keras.__version__,
-            "backend_saved_with": keras.config.backend(),
-            "class_name": type(model).__name__,
-            "parameter_count": int(model.count_params()),
-            "num_layers": int(model.num_layers),
-            "weights_dtype": weights_dtype or "float32",
-            "date_saved": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                timespec="seconds"
-            ),
-        }
-        record.update(metadata or {})
-        manifest = file_manifest(staging)
-        record[MANIFEST_KEY] = manifest
-        record["weights_sha256"] = manifest[WEIGHTS_FILE]["sha256"]
-        with open(os.path.join(staging, METADATA_FILE), "w") as handle:
-            json.dump(record, handle, indent=2, sort_keys=True)
-        with open(os.path.join(staging, CARD_FILE), "w") as handle:
-            handle.write(render_model_card(config, record))
-        folder.commit()
+    with open(os.path.join(folder, CONFIG_FILE), "w") as handle:
+        json.dump(config, handle, indent=2)
+    weights = os.path.join(folder, WEIGHTS_FILE)
+    model.save_weights(weights)
+    if weights_dtype is not None:
+        cast_weights_file(weights, weights_dtype)
+    record = {
+        "dczoo_version": __version__,
+        "keras_version": keras.__version__,
+        "backend_saved_with": keras.config.backend(),
+        "class_name": type(model).__name__,
+        "parameter_count": int(model.count_params()),
+        "num_layers": int(model.num_layers),
+        "weights_dtype": weights_dtype or "float32",
+        "date_saved": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+    }
+    record.update(metadata or {})
+    manifest = file_manifest(folder)
+    record[MANIFEST_KEY] = manifest
+    record["weights_sha256"] = manifest[WEIGHTS_FILE]["sha256"]
+    with open(os.path.join(folder, METADATA_FILE), "w") as handle:
+        json.dump(record, handle, indent=2, sort_keys=True)
+    with open(os.path.join(folder, CARD_FILE), "w") as handle:
+        handle.write(render_model_card(config, record))
+
+
+@contextlib.contextmanager
+def _tensorflow_not_probed():
+    """Keeps `keras.saving.serialize_keras_object` from importing TensorFlow.
+
+    For every object it serializes, Keras asks whether TensorFlow is
+    installed (to recognise `tf.TensorShape` and `tf.DType`), and asking
+    imports it: seconds and a few hundred MB on JAX or PyTorch, plus its log
+    lines. While TensorFlow is not imported no object can be one of its
+    types, so the answer "not available" changes nothing in the result.
+    Does nothing where TensorFlow is imported already, or where Keras keeps
+    the flag elsewhere (a later Keras: TensorFlow is then imported as
+    before).
+    """
+    try:
+        from keras.src.utils.module_utils import tensorflow as lazy_tensorflow
+    except ImportError:
+        lazy_tensorflow = None
+    probe_pending = getattr(lazy_tensorflow, "_available", False) is None
+    if "tensorflow" in sys.modules or not probe_pending:
+        yield
+        return
+    lazy_tensorflow._available = False
+    try:
+        yield
+    finally:
+        lazy_tensorflow._available = None
