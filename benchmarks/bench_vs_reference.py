@@ -15,22 +15,27 @@ Reported per configuration, as medians over the rounds:
 * x reference: the reference's median over this configuration's median, for
   the wall and for the processing time.
 
-Configurations: the reference (DeepConsensus 1.2.0, teacher checkpoint of
-../shared/data/reference/model/teacher, `--cpus 2`), dczoo with that same
-checkpoint (Keras/TensorFlow; same weights, same windows), the bundled
+Configurations: the reference (DeepConsensus 1.2.0 with a DeepConsensus
+checkpoint, `--checkpoint`, `--cpus 2`), dczoo with that same checkpoint
+converted (Keras/TensorFlow; same weights, same windows), the bundled
 teacher_6layer and student_4layer on Keras/TensorFlow, and both presets
 exported to ONNX (float32 and int8) on the onnxruntime engine. Every run uses
-`--min-quality 0` (`--min_quality=0` for the reference: the reference
-checkpoint has random weights, so its reads fail the Q20 filter; the model
-work is the same).
+`--min-quality 0` (`--min_quality=0` for the reference: the published
+comparison used a checkpoint with random weights, whose reads fail the Q20
+filter; the model work is the same).
 
-Setup (once): `bash ../shared/tools/reference_setup.sh /tmp/dcref` (about 2 GB).
+Setup (once): `bash benchmarks/install_reference.sh` installs DeepConsensus
+1.2.0 into ~/.cache/dczoo/deepconsensus-1.2.0 (about 2 GB; needs Python 3.8).
+Inputs: a folder with `subreads_to_ccs.bam` and `ccs.bam`, e.g. DeepConsensus's
+`human_1m` test set (docs/inputs.md tells how to get it). Checkpoint: a
+DeepConsensus 1.2 checkpoint folder (`checkpoint-1.*` or `checkpoint.*` files
+and `params.json`), e.g. the official v1.2 model.
 
 Usage:
-    python benchmarks/bench_vs_reference.py --dcref /tmp/dcref --rounds 3 \
-        --json docs/results/vs_reference.json
-    python benchmarks/bench_vs_reference.py --dcref /tmp/dcref \
-        --input sim60=runs/data/sim_test --max-zmws 60 --rounds 2
+    python benchmarks/bench_vs_reference.py --input human_1m=human_1m \
+        --checkpoint deepconsensus_model/ --rounds 3 --json vs_reference.json
+    python benchmarks/bench_vs_reference.py --input sim60=sim_test --max-zmws 60 \
+        --checkpoint deepconsensus_model/ --rounds 2
 """
 
 import argparse
@@ -45,10 +50,15 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# Defaults on the project's own machines (a data folder beside the repository): the human_1m test set, the
+# reference's random-weight teacher checkpoint and an idle-machine wait. Elsewhere, pass --input and
+# --checkpoint.
 SHARED = REPO.parent / "shared"
 HUMAN_1M = SHARED / "data" / "human_1m"
 REFERENCE_TEACHER = SHARED / "data" / "reference" / "model" / "teacher"
 WAIT_QUIET = SHARED / "tools" / "wait_quiet.sh"
+# Where benchmarks/install_reference.sh installs DeepConsensus 1.2.0 by default.
+DEFAULT_DCREF = Path.home() / ".cache" / "dczoo" / "deepconsensus-1.2.0"
 PRESETS = ("teacher_6layer", "student_4layer")
 
 
@@ -97,7 +107,13 @@ def _subset(source, folder, max_zmws):
     return folder
 
 
-def configurations(dcref, onnx_files, inputs_folder, out):
+def _checkpoint_prefix(folder):
+    """The checkpoint prefix in a DeepConsensus checkpoint folder (`checkpoint-1`, `checkpoint`, ...)."""
+    indexes = sorted(Path(folder).glob("*.index"))
+    return indexes[-1].with_suffix("") if indexes else None
+
+
+def configurations(dcref, checkpoint, onnx_files, inputs_folder, out):
     """(name, command, parser) for every configuration of one input."""
     subreads = str(inputs_folder / "subreads_to_ccs.bam")
     ccs = str(inputs_folder / "ccs.bam")
@@ -105,14 +121,14 @@ def configurations(dcref, onnx_files, inputs_folder, out):
         "reference deepconsensus run (teacher checkpoint)",
         [str(Path(dcref) / "venv" / "bin" / "deepconsensus"), "run",
          f"--subreads_to_ccs={subreads}", f"--ccs_bam={ccs}",
-         f"--checkpoint={REFERENCE_TEACHER / 'checkpoint-1'}",
+         f"--checkpoint={_checkpoint_prefix(checkpoint)}",
          f"--output={out / 'reference.fastq'}", "--cpus=2", "--min_quality=0"],
         _reference_numbers,
     )]
     correct = _dczoo() + ["correct", "--subreads-to-ccs", subreads, "--ccs-bam", ccs,
                           "--min-quality", "0", "--quiet"]
     dczoo_runs = [("dczoo keras-tensorflow, same checkpoint", "same_checkpoint",
-                   ["--model", str(REFERENCE_TEACHER)])]
+                   ["--model", str(_checkpoint_prefix(checkpoint))])]
     for preset in PRESETS:
         dczoo_runs.append((f"dczoo keras-tensorflow {preset}", preset, ["--model", preset]))
         for int8 in (False, True):
@@ -169,7 +185,7 @@ def _cpu_seconds():
 def run_input(name, folder, args, onnx_files, scratch):
     out = Path(scratch) / name
     out.mkdir(parents=True, exist_ok=True)
-    configs = configurations(args.dcref, onnx_files, folder, out)
+    configs = configurations(args.dcref, args.checkpoint, onnx_files, folder, out)
     if args.only:
         configs = configs[:1] + [c for c in configs[1:] if any(o in c[0] for o in args.only)]
     samples = {label: [] for label, _, _ in configs}
@@ -234,12 +250,16 @@ def table(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dcref", default=os.environ.get("DCREF", "/tmp/dcref"),
-                        help="folder made by ../shared/tools/reference_setup.sh")
+    parser.add_argument("--dcref", default=os.environ.get("DCREF", str(DEFAULT_DCREF)),
+                        help="folder made by benchmarks/install_reference.sh (default: $DCREF, "
+                             f"else {DEFAULT_DCREF})")
+    parser.add_argument("--checkpoint", default=str(REFERENCE_TEACHER) if REFERENCE_TEACHER.is_dir() else None,
+                        help="DeepConsensus 1.2 checkpoint folder (checkpoint files and params.json) that "
+                             "both tools run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--input", action="append", default=[],
-                        help="NAME=FOLDER with subreads_to_ccs.bam and ccs.bam "
-                             "(default: human_1m)")
+                        help="NAME=FOLDER with subreads_to_ccs.bam and ccs.bam (repeatable; "
+                             "docs/inputs.md tells how to get the human_1m test set)")
     parser.add_argument("--max-zmws", type=int, help="only the first N ZMWs of each --input")
     parser.add_argument("--only", action="append",
                         help="run only the dczoo configurations whose label contains this "
@@ -249,7 +269,21 @@ def main():
     parser.add_argument("--json", help="write the rows to this file")
     args = parser.parse_args()
     if not (Path(args.dcref) / "venv" / "bin" / "deepconsensus").exists():
-        parser.error(f"{args.dcref}: no reference install; run ../shared/tools/reference_setup.sh")
+        parser.error(f"{args.dcref}: no DeepConsensus 1.2.0 install there; run "
+                     f"`bash benchmarks/install_reference.sh {args.dcref}` (needs Python 3.8) "
+                     "or pass --dcref")
+    if args.checkpoint is None:
+        parser.error("--checkpoint is required: a DeepConsensus 1.2 checkpoint folder "
+                     "(checkpoint files and params.json)")
+    if not (Path(args.checkpoint) / "params.json").is_file() or _checkpoint_prefix(args.checkpoint) is None:
+        parser.error(f"--checkpoint {args.checkpoint}: not a DeepConsensus checkpoint folder "
+                     "(needs params.json and a checkpoint's .index file)")
+    if not args.input and not HUMAN_1M.is_dir():
+        parser.error("--input NAME=FOLDER is required (a folder with subreads_to_ccs.bam and ccs.bam; "
+                     "docs/inputs.md tells how to get the human_1m test set)")
+    for item in args.input:
+        if "=" not in item:
+            parser.error(f"--input {item}: expected NAME=FOLDER")
     inputs = [item.split("=", 1) for item in args.input] or [["human_1m", str(HUMAN_1M)]]
     rows, agreement = [], {}
     with tempfile.TemporaryDirectory(prefix="dczoo_vs_reference_") as scratch:

@@ -2,12 +2,17 @@
 
 Run locally with `python space/app.py` (serves http://127.0.0.1:7860) or, in
 Python, `build_app(...)` then `launch(demo)`. The correction itself is
-`dczoo.inference.correct`, the code behind `dczoo correct`.
+`dczoo.inference.correct`, the code behind `dczoo correct`; its progress
+callback drives the page's progress bar (preprocessing, model batches,
+writing).
 """
 
 import argparse
+import html
 import logging
 import os
+import queue
+import re
 import shutil
 import sys
 import tempfile
@@ -35,43 +40,33 @@ OUTPUT_MAX_AGE_S = 3600
 INTRO = """# dczoo: correct PacBio HiFi reads with a small transformer
 Upload **subreads_to_ccs.bam** (subreads aligned to their draft read, made by `actc`) and **ccs.bam**
 (the draft reads), or click the bundled example. The model reads every subread of a ZMW and rewrites
-the draft where it disagrees; windows whose draft is already very good keep it. Everything runs on CPU,
-at most {max_zmws} ZMWs and {max_mb:g} MB per file. For whole SMRT Cells use `dczoo correct`.
+the draft where it disagrees; windows whose draft is already very good keep it. The page shows the
+yield (bases in reads at Q20 and Q30) before and after; add the true sequences (FASTA, or
+`truth_to_ccs.bam`) to see the identity too. Everything runs on CPU, at most {max_zmws} ZMWs and
+{max_mb:g} MB per file. For whole SMRT Cells use `dczoo correct`.
 """
+# What the status line says in each stage of a run (`space_report.RUN_STAGES` and the two before).
+STAGES = {
+    "waiting": "waiting for the run before yours",
+    "loading": "loading the model",
+    "preprocessing": "preprocessing (building windows from the subreads)",
+    "model": "model batches",
+    "writing": "writing corrected.fastq and corrected.bam",
+    "analysing": "comparing reads before and after",
+}
 
 
 def _example_rows():
+    """The bundled examples: subreads_to_ccs.bam, ccs.bam and their truth (or None)."""
     from dczoo.examples import available_examples, example_dir
 
     rows = []
     for name in available_examples():
         folder = example_dir(name)
-        rows.append([str(folder / "subreads_to_ccs.bam"), str(folder / "ccs.bam")])
+        truth = folder / "truth_to_ccs.bam"
+        rows.append([str(folder / "subreads_to_ccs.bam"), str(folder / "ccs.bam"),
+                     str(truth) if truth.is_file() else None])
     return rows
-
-
-def _sha256(path):
-    from dczoo.presets import sha256_of_file
-
-    return sha256_of_file(path)
-
-
-class _TruthFinder:
-    """Finds the truth BAM of a bundled example from its ccs.bam's content."""
-
-    def __init__(self):
-        self._by_hash = None
-
-    def __call__(self, ccs_bam):
-        if self._by_hash is None:
-            from dczoo.examples import available_examples, example_dir
-
-            self._by_hash = {}
-            for name in available_examples():
-                folder = example_dir(name)
-                if (folder / "truth_to_ccs.bam").is_file():
-                    self._by_hash[_sha256(folder / "ccs.bam")] = str(folder / "truth_to_ccs.bam")
-        return self._by_hash.get(_sha256(ccs_bam))
 
 
 def _output_folder(root):
@@ -82,6 +77,10 @@ def _output_folder(root):
         if now - old.stat().st_mtime > OUTPUT_MAX_AGE_S:
             shutil.rmtree(old, ignore_errors=True)
     return tempfile.mkdtemp(prefix="run_", dir=root)
+
+
+def _bases(count):
+    return f"{count:,}"
 
 
 def _numbers_markdown(numbers):
@@ -102,18 +101,29 @@ def _numbers_markdown(numbers):
         f"by the model**, {numbers['windows_passed_through']} kept the draft; "
         f"{numbers['bases_changed']} bases changed"
     )
+    truth = numbers.get("truth")
+    if truth:
+        lines.append(f"- Truth: {truth['file']}, true sequences of {truth['zmws_with_truth']} of "
+                     f"{numbers['zmws']} ZMWs")
+    lines.append("")
+    lines.append("| | draft (before) | corrected (after) |")
+    lines.append("|:--|--:|--:|")
+    for name, bases in numbers["yield_bases"].items():
+        lines.append(f"| Yield at {name}: bases in reads of predicted quality {name} or more | "
+                     f"{_bases(bases['draft'])} | **{_bases(bases['corrected'])}** |")
     if numbers["mean_corrected_quality"] is not None:
-        lines.append(
-            f"- Mean predicted read quality: Q{numbers['mean_draft_quality']:.1f} (draft) -> "
-            f"**Q{numbers['mean_corrected_quality']:.1f}** (corrected)"
-        )
+        lines.append(f"| Mean predicted read quality | Q{numbers['mean_draft_quality']:.1f} | "
+                     f"**Q{numbers['mean_corrected_quality']:.1f}** |")
     identity = numbers["identity"]
     if identity:
         lines.append(
-            f"- Identity to the true sequence ({identity['reads']} reads): "
-            f"{100 * identity['draft']:.3f}% (Q{identity['draft_phred']:.1f}) before -> "
-            f"**{100 * identity['corrected']:.3f}% (Q{identity['corrected_phred']:.1f})** after"
+            f"| Identity to the true sequence ({identity['reads']} reads) | "
+            f"{100 * identity['draft']:.3f}% (Q{identity['draft_phred']:.1f}) | "
+            f"**{100 * identity['corrected']:.3f}% (Q{identity['corrected_phred']:.1f})** |"
         )
+    for name, bases in (numbers.get("empirical_yield_bases") or {}).items():
+        lines.append(f"| Yield at empirical {name}: bases in reads whose identity to the truth "
+                     f"is {name} or more | {_bases(bases['draft'])} | **{_bases(bases['corrected'])}** |")
     return "\n".join(lines)
 
 
@@ -143,10 +153,41 @@ def _table(reads):
     return pd.DataFrame(rows)
 
 
+def _inline_html(text):
+    """A message as HTML: the text escaped (file names come from visitors),
+    its `**bold**` and `` `code` `` markdown rendered.
+
+    Example:
+    >>> _inline_html("Click **Correct** or run `dczoo correct` <here>")
+    'Click <b>Correct</b> or run <code>dczoo correct</code> &lt;here&gt;'
+    """
+    text = html.escape(str(text), quote=False)
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+
+
 def _message(kind, text):
     # Words, not emoji: some browsers (headless Chromium on servers) lack emoji fonts.
     prefix = {"error": "<b>Error:</b> ", "warning": "<b>Note:</b> "}.get(kind, "")
-    return f'<div class="dczoo-{kind}">{prefix}{text}</div>'
+    return f'<div class="dczoo-{kind}">{prefix}{_inline_html(text)}</div>'
+
+
+def _stage_message(stage, counts, n_zmws, name, elapsed):
+    """The status line of a running job: its stage and what is done so far."""
+    text = f"Correcting {n_zmws} ZMWs with {name}: **{STAGES[stage]}**"
+    if counts is not None and stage in ("preprocessing", "model"):
+        text += (f". {counts.zmws_preprocessed} of {n_zmws} ZMWs preprocessed, "
+                 f"{counts.windows_predicted} windows through the model, "
+                 f"{counts.zmws_corrected} of {n_zmws} ZMWs corrected")
+    return _message("busy", f"{text} ({elapsed:.0f} s)")
+
+
+def _show_progress(progress, stage, counts, n_zmws):
+    """Moves the page's progress bar (`gr.Progress`): ZMWs corrected so far."""
+    done = 0 if counts is None else counts.zmws_corrected
+    if stage in ("writing", "analysing"):
+        done = n_zmws
+    progress((done, n_zmws), desc=STAGES[stage].capitalize(), unit="ZMWs")
 
 
 def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
@@ -178,12 +219,12 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
         extra_presets = space_presets.presets_from_env()
     catalog = space_presets.PresetCatalog(extra_presets, default=default_preset)
     output_root = Path(output_root or Path(tempfile.gettempdir()) / "dczoo_space")
-    find_truth = _TruthFinder()
     jobs = {}
 
-    def check_uploads(subreads, ccs):
+    def check_uploads(subreads, ccs, truth=None):
+        paths = (subreads, ccs, truth)
         if not subreads and not ccs:
-            return ""
+            return _message("ok", "Truth added; now add the two BAM files.") if truth else ""
         try:
             if subreads and not ccs:
                 space_inputs.check_bam_file(subreads, space_inputs.SUBREADS_ROLE, max_upload_mb)
@@ -193,40 +234,68 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
                 return _message("ok", f"{space_inputs.display_name(ccs)} looks like a BAM; "
                                       "now add subreads_to_ccs.bam.")
             checked = space_inputs.check_inputs(subreads, ccs, max_upload_mb, max_zmws)
+            with_truth = ""
+            if truth:
+                loaded = space_inputs.load_truth_file(truth, checked.draft_names, max_upload_mb)
+                with_truth = (f"; {loaded.name} has the true sequences of {len(loaded.sequences)} "
+                              "of them")
         except space_inputs.DczooInputError as error:
-            return _message("error", space_inputs.friendly_message(error, (subreads, ccs)))
-        return _message("ok", f"Ready: {checked.n_zmws} ZMWs ({checked.megabytes:.1f} MB). Click **Correct**.")
+            return _message("error", space_inputs.friendly_message(error, paths))
+        return _message("ok", f"Ready: {checked.n_zmws} ZMWs ({checked.megabytes:.1f} MB){with_truth}. "
+                              "Click **Correct**.")
 
-    def correct_reads(subreads, ccs, preset, min_quality, skip_windows_above,
-                      request: gr.Request = None):
-        from space_plots import quality_figure, window_map_figure
+    def correct_reads(subreads, ccs, preset, min_quality, skip_windows_above, truth=None,
+                      progress=gr.Progress(), request: gr.Request = None):
+        from space_plots import quality_figure, quality_histogram_figure, window_map_figure
         from space_report import run_report
 
         keep = gr.skip()
-        blank = (None, None, None, None, None, None)
+        blank = (None,) * 7
+        paths = (subreads, ccs, truth)
         try:
             checked = space_inputs.check_inputs(subreads, ccs, max_upload_mb, max_zmws)
+            loaded_truth = (space_inputs.load_truth_file(truth, checked.draft_names, max_upload_mb)
+                            if truth else None)
             name, note = catalog.resolve(preset)
         except space_inputs.DczooInputError as error:
-            yield (_message("error", space_inputs.friendly_message(error, (subreads, ccs))),) + blank
+            yield (_message("error", space_inputs.friendly_message(error, paths)),) + blank
             return
-        truth = find_truth(checked.ccs_bam)
         out_dir = _output_folder(output_root)
+        events = queue.SimpleQueue()  # (stage, CorrectionProgress or None) from the job's thread
 
         def work():
+            events.put(("loading", None))
             model = catalog.load(name)
             return run_report(checked, model, name, out_dir, float(min_quality),
-                              float(skip_windows_above), truth_bam=truth, batch_size=batch_size)
+                              float(skip_windows_above), truth=loaded_truth, batch_size=batch_size,
+                              on_progress=lambda stage, counts: events.put((stage, counts)))
 
         job = BackgroundJob(work).start()
         session = getattr(request, "session_hash", None)
         jobs[session] = job
         started = time.perf_counter()
         try:
-            busy = f"Correcting {checked.n_zmws} ZMWs with {name}"
-            while not job.wait(0.5):
-                elapsed = time.perf_counter() - started
-                yield (_message("busy", f"{busy}... {elapsed:.0f} s"),) + (keep,) * 6
+            # Show each stage at once the first time, else at most every half second.
+            # Preprocessing goes on while the model runs; once a model batch has run
+            # the page says "model batches" (the status line counts both).
+            stage, counts, seen, shown_at = "waiting", None, set(), 0.0
+            while True:
+                try:
+                    stage, counts = events.get(timeout=0.5)
+                except queue.Empty:
+                    if job.wait(0):
+                        break
+                if stage == "preprocessing" and "model" in seen:
+                    stage = "model"
+                now = time.perf_counter()
+                if stage in seen and now - shown_at < 0.5:
+                    continue
+                seen.add(stage)
+                _show_progress(progress, stage, counts, checked.n_zmws)
+                # The first update clears the outputs of an earlier run.
+                yield (_stage_message(stage, counts, checked.n_zmws, name, now - started),) + (
+                    (keep,) * 7 if shown_at else blank)
+                shown_at = now
         finally:
             if not job.wait(0):
                 job.cancel()
@@ -237,13 +306,13 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
             yield (_message("cancelled", "Cancelled."),) + blank
             return
         if isinstance(error, space_inputs.DczooInputError):
-            yield (_message("error", space_inputs.friendly_message(error, (subreads, ccs))),) + blank
+            yield (_message("error", space_inputs.friendly_message(error, paths)),) + blank
             return
         if error is not None:
             LOG.error("run failed", exc_info=error)
             text = str(error).splitlines()[0] if str(error) else ""
             yield (_message("error", f"The run failed ({type(error).__name__}: "
-                            f"{space_inputs.friendly_message(text, (subreads, ccs))})."),) + blank
+                            f"{space_inputs.friendly_message(text, paths)})."),) + blank
             return
         report = job.result
         numbers = dict(report.numbers, note=note, queue_wait_seconds=round(job.waited_seconds, 2))
@@ -261,6 +330,7 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
             _table(report.reads),
             report.files or None,
             numbers,
+            quality_histogram_figure(report.quality_histogram),
         )
 
     def cancel_run(request: gr.Request = None):
@@ -276,8 +346,10 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
                 subreads_file = gr.File(label="subreads_to_ccs.bam", type="filepath",
                                         elem_id="subreads-file")
                 ccs_file = gr.File(label="ccs.bam", type="filepath", elem_id="ccs-file")
+                truth_file = gr.File(label="Truth (optional): FASTA or truth_to_ccs.bam", type="filepath",
+                                     elem_id="truth-file", height=120)
                 examples = gr.Examples(
-                    _example_rows(), inputs=[subreads_file, ccs_file],
+                    _example_rows(), inputs=[subreads_file, ccs_file, truth_file],
                     label="Bundled example: sim_small, 20 simulated ZMWs with their true sequence (one click runs it)",
                 )
                 preset = gr.Dropdown(catalog.choices(), value=catalog.default, label="Model preset",
@@ -299,6 +371,8 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
                 numbers_text = gr.Markdown(elem_id="numbers")
                 quality_plot = gr.Plot(label="Predicted quality before vs after", show_label=False,
                                        elem_id="quality-plot")
+                histogram_plot = gr.Plot(label="Per-base quality histogram", show_label=False,
+                                         elem_id="quality-histogram")
                 window_plot = gr.Plot(label="Where the model changed bases", show_label=False,
                                       elem_id="window-plot")
         table = gr.Dataframe(label="Per read", elem_id="reads-table", interactive=False, wrap=True)
@@ -306,18 +380,20 @@ def build_app(extra_presets=None, default_preset=space_presets.DEFAULT_PRESET,
         with gr.Accordion("Run numbers (JSON)", open=False):
             numbers_json = gr.JSON(elem_id="numbers-json")
 
-        inputs = [subreads_file, ccs_file, preset, min_quality, skip_above]
-        outputs = [status, numbers_text, quality_plot, window_plot, table, downloads, numbers_json]
-        for upload in (subreads_file, ccs_file):
-            upload.change(check_uploads, [subreads_file, ccs_file], status,
+        inputs = [subreads_file, ccs_file, preset, min_quality, skip_above, truth_file]
+        outputs = [status, numbers_text, quality_plot, window_plot, table, downloads, numbers_json,
+                   histogram_plot]
+        for upload in (subreads_file, ccs_file, truth_file):
+            upload.change(check_uploads, [subreads_file, ccs_file, truth_file], status,
                           concurrency_limit=None, api_visibility="private", show_progress="hidden")
+        # The progress bar goes on the first plot, so that the status line stays readable.
         run_event = run_button.click(correct_reads, inputs, outputs, api_name="correct",
-                                     time_limit=RUN_TIME_LIMIT_S)
+                                     time_limit=RUN_TIME_LIMIT_S, show_progress_on=quality_plot)
         events = [run_event]
         load_event = getattr(examples, "load_input_event", None)
         if load_event is not None:
             events.append(load_event.then(correct_reads, inputs, outputs, api_visibility="private",
-                                          time_limit=RUN_TIME_LIMIT_S))
+                                          time_limit=RUN_TIME_LIMIT_S, show_progress_on=quality_plot))
         cancel_button.click(cancel_run, None, status, cancels=events, concurrency_limit=None,
                             api_name="cancel")
     demo.queue(default_concurrency_limit=1, max_size=queue_size)

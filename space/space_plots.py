@@ -110,3 +110,44 @@ def window_map_figure(reads):
     ax.set_title("Where the model changed bases (grey: window kept the draft)", fontsize=11, loc="left")
     fig.tight_layout()
     return fig
+
+
+def quality_histogram_figure(histogram, thresholds=(20, 30)):
+    """Per-base quality histogram of the drafts (before) and corrected reads (after).
+
+    Args:
+        histogram: dict "draft"/"corrected" -> bases per quality 0..93
+            (`space_report.quality_histogram`).
+        thresholds: qualities drawn as dashed lines (the yield's Q20, Q30).
+
+    Returns:
+        matplotlib Figure; the y axis is the share of each side's bases, on
+        a log scale so the rare low-quality bases show.
+    """
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    drawn = False
+    for key, color, label in (("draft", DRAFT_COLOR, "draft (before)"),
+                              ("corrected", CORRECTED_COLOR, "corrected (after)")):
+        counts = np.asarray(histogram.get(key, []), np.float64)
+        if counts.sum() == 0:
+            continue
+        share = 100 * counts / counts.sum()
+        ax.stairs(np.where(share > 0, share, np.nan), np.arange(len(counts) + 1) - 0.5,
+                  color=color, lw=2, label=f"{label}: {int(counts.sum()):,} bases")
+        drawn = True
+    if not drawn:
+        ax.text(0.5, 0.5, "no bases", ha="center", va="center", transform=ax.transAxes)
+        ax.axis("off")
+        return fig
+    for threshold in thresholds:
+        ax.axvline(threshold, color="#d62728", ls="--", lw=1)
+        ax.text(threshold + 0.5, 0.98, f"Q{threshold}", color="#d62728", fontsize=8,
+                va="top", transform=ax.get_xaxis_transform())
+    ax.set_yscale("log")
+    ax.set_xlabel("base quality (Phred)")
+    ax.set_ylabel("% of bases")
+    ax.set_title("Per-base quality: draft vs corrected", fontsize=11, loc="left")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

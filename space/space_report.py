@@ -6,9 +6,18 @@ the visitor's quality threshold then drops; `dczoo.inference.ReadFilter` applies
 that threshold and `FastqWriter`/`BamWriter` write the downloads. For the
 pictures, `correct(..., on_zmw=...)` hands over each ZMW's draft, windows and
 which of them kept the draft; where the model changed bases comes from
-aligning each corrected read to its draft (edlib). With a truth BAM (the
-bundled examples have one), identities to the truth come from
-`dczoo.analysis.identity_to_truth`.
+aligning each corrected read to its draft (edlib). `correct(...,
+on_progress=...)` reports the pipeline's stages (preprocessing, model
+batches, writing) to the page's progress bar.
+
+Yield is DeepConsensus's measure: the bases of the reads at or above a
+quality. Without truth it uses each read's average predicted quality (the
+draft's base qualities before, the model's calibrated ones after), with
+`dczoo.inference.read_filter.read_quality`, the number `dczoo correct
+--min-quality` compares. With truth (`space_inputs.Truth`, from the truth
+upload, which the bundled example fills too) identities come from
+`dczoo.analysis.identity_to_truth` and the yield at empirical quality from
+`dczoo.losses.read_yield`.
 """
 
 import dataclasses
@@ -18,11 +27,16 @@ import time
 
 import numpy as np
 
+from dczoo.constants import MAX_BASE_QUALITY
 from dczoo.inference.read_filter import DEFAULT_MIN_QUALITY
 from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE
+from space_inputs import zmw_key
 
 _CIGAR = re.compile(r"(\d+)([=XID])")
 STATUS_WRITTEN = "written"
+YIELD_QUALITIES = (20, 30)
+# What `run_report` tells its `on_progress`: the pipeline's stages, then the page's analysis.
+RUN_STAGES = ("preprocessing", "model", "writing", "analysing")
 
 
 @dataclasses.dataclass
@@ -56,12 +70,20 @@ class ReadReport:
 
 @dataclasses.dataclass
 class RunReport:
-    """A finished run: per-read reports, headline numbers, files to download."""
+    """A finished run: per-read reports, headline numbers, files to download.
+
+    Attributes:
+        reads: list of `ReadReport`. numbers: dict (the page's JSON).
+        files: list of str, the downloads. summary: the pipeline's summary.
+        quality_histogram: dict "draft"/"corrected" -> int array, bases per
+            base quality 0..93.
+    """
 
     reads: list
     numbers: dict
     files: list
     summary: dict
+    quality_histogram: dict = None
 
 
 def change_positions(corrected, draft):
@@ -134,9 +156,81 @@ def _write_outputs(reads, ccs_bam, out_dir, command_line):
     return [fastq_path, bam_path]
 
 
+def predicted_yield(lengths, qualities, thresholds=YIELD_QUALITIES):
+    """Bases in the reads whose average predicted quality reaches each threshold.
+
+    Args:
+        lengths: read lengths.
+        qualities: each read's average predicted quality (`read_quality`),
+            None for a read that has none.
+        thresholds: the qualities (default 20 and 30).
+
+    Returns:
+        dict threshold -> bases (int).
+
+    Example:
+    >>> predicted_yield([1000, 500, 200], [32.0, 25.0, None])
+    {20: 1500, 30: 1000}
+    """
+    return {
+        threshold: int(sum(length for length, quality in zip(lengths, qualities)
+                           if quality is not None and quality >= threshold))
+        for threshold in thresholds
+    }
+
+
+def quality_histogram(quality_arrays, max_quality=MAX_BASE_QUALITY):
+    """Bases per base quality over many reads.
+
+    Args:
+        quality_arrays: iterable of integer quality arrays (one per read).
+        max_quality: int. Higher qualities count as this one.
+
+    Returns:
+        int64 array `(max_quality + 1,)`: bases at quality 0, 1, ...
+
+    Example:
+    >>> quality_histogram([[3, 3, 5], [5]], max_quality=5).tolist()
+    [0, 0, 0, 2, 0, 2]
+    """
+    counts = np.zeros(max_quality + 1, np.int64)
+    for qualities in quality_arrays:
+        qualities = np.minimum(np.asarray(qualities, np.int64), max_quality)
+        counts += np.bincount(qualities, minlength=max_quality + 1)
+    return counts
+
+
+def _reverse_complement(sequence):
+    from dczoo.simulate.subread_errors import reverse_complement
+
+    return reverse_complement(np.frombuffer(sequence.encode("ascii"), np.uint8)).tobytes().decode("ascii")
+
+
+def truth_identities(draft, corrected, truth, either_strand=False):
+    """Identity of a draft and of its corrected read to the true sequence.
+
+    Args:
+        draft: str. corrected: str or None (no read came out).
+        truth: str. The true sequence.
+        either_strand: bool. Also try the truth's reverse complement and use
+            the strand closer to the draft (a FASTA's strand is not known).
+
+    Returns:
+        `(identity_draft, identity_corrected)`; the second is None without
+        a corrected read.
+    """
+    from dczoo.analysis import identity_to_truth
+
+    strands = [truth, _reverse_complement(truth)] if either_strand else [truth]
+    scored = [(identity_to_truth(draft, strand), strand) for strand in strands]
+    identity_draft, strand = max(scored, key=lambda pair: pair[0])
+    identity_corrected = None if corrected is None else identity_to_truth(corrected, strand)
+    return identity_draft, identity_corrected
+
+
 def run_report(inputs, model, preset, out_dir, min_quality=float(DEFAULT_MIN_QUALITY),
-               skip_windows_above=float(DEFAULT_SKIP_WINDOWS_ABOVE), truth_bam=None,
-               batch_size=64):
+               skip_windows_above=float(DEFAULT_SKIP_WINDOWS_ABOVE), truth=None,
+               batch_size=64, on_progress=None):
     """Corrects a checked BAM pair and gathers what the page shows.
 
     Args:
@@ -147,41 +241,68 @@ def run_report(inputs, model, preset, out_dir, min_quality=float(DEFAULT_MIN_QUA
         min_quality: float. Reads below this average quality are not written.
         skip_windows_above: float. Windows whose draft average quality is
             above this keep the draft (0: the model runs on every window).
-        truth_bam: optional truth-to-draft BAM for identities to the truth.
+        truth: optional `space_inputs.Truth` for identities to the truth.
         batch_size: int. Windows per model call (small batches let a
             cancellation stop the run sooner).
+        on_progress: optional callable `(stage, progress)`: `stage` one of
+            `RUN_STAGES`, `progress` the pipeline's latest
+            `CorrectionProgress` (ZMWs and windows done).
 
     Returns:
         `RunReport`; the files are written only when at least one read passes.
+
+    Example:
+    ```python
+    checked = space_inputs.check_inputs("subreads_to_ccs.bam", "ccs.bam")
+    report = run_report(checked, model, "student_4layer", "out/",
+                        on_progress=lambda stage, progress: print(stage))
+    report.numbers["yield_bases"]["Q30"]
+    ```
     """
     import keras
 
-    from dczoo.analysis import identity_to_truth, load_truth
     from dczoo.inference import ReadFilter, correct
     from dczoo.inference.read_filter import SUCCESS, read_quality
+
+    latest = []
+
+    def pipeline_progress(progress):
+        latest[:] = [progress]
+        if on_progress is not None:
+            on_progress(progress.stage, progress)
 
     started = time.perf_counter()
     zmws = []
     corrected = correct(
         inputs.subreads_to_ccs, inputs.ccs_bam, model=model, min_quality=0,
         skip_windows_above=skip_windows_above, batch_size=batch_size,
+        kinetics=True,  # the BAM download carries the ccs --hifi-kinetics tags
         on_zmw=lambda result: zmws.append(
             (result.name, result.zmw.draft, np.asarray(result.zmw.window_pos),
              result.skipped, result.read)),
+        on_progress=pipeline_progress,
     )
     correction_seconds = time.perf_counter() - started
     summary = corrected.summary
-    truth = load_truth(truth_bam) if truth_bam else {}
     read_filter = ReadFilter(min_quality)
-    reports, written = [], []
-    for name, draft, window_pos, skipped, read in zmws:
-        sequence = read.sequence if read is not None else ""
+    written, statuses = [], []
+    for _, _, _, _, read in zmws:
         status = "no bases left after correction"
         if read is not None:
             outcome = read_filter.outcome(read.sequence, read.qualities)
             status = STATUS_WRITTEN if outcome == SUCCESS else f"below Q{min_quality:g}"
             if outcome == SUCCESS:
                 written.append(read)
+        statuses.append(status)
+    files = []
+    if written:
+        command_line = f"dczoo Space: correct --preset {preset} --min-quality {min_quality:g}"
+        files = _write_outputs(written, inputs.ccs_bam, out_dir, command_line)
+    if on_progress is not None:
+        on_progress("analysing", latest[0] if latest else None)
+    reports = []
+    for (name, draft, window_pos, skipped, read), status in zip(zmws, statuses):
+        sequence = read.sequence if read is not None else ""
         report = ReadReport(
             name=name,
             draft_length=len(draft.sequence),
@@ -193,18 +314,24 @@ def run_report(inputs, model, preset, out_dir, min_quality=float(DEFAULT_MIN_QUA
             changes=changes_per_window(change_positions(sequence, draft.sequence), window_pos),
             status=status,
         )
-        if name in truth:
-            report.identity_draft = identity_to_truth(draft.sequence, truth[name])
-            if read is not None:
-                report.identity_corrected = identity_to_truth(sequence, truth[name])
+        true_sequence = truth.sequences.get(zmw_key(name)) if truth is not None else None
+        if true_sequence is not None:
+            report.identity_draft, report.identity_corrected = truth_identities(
+                draft.sequence, sequence if read is not None else None, true_sequence,
+                truth.either_strand)
         reports.append(report)
-    files = []
-    if written:
-        command_line = f"dczoo Space: correct --preset {preset} --min-quality {min_quality:g}"
-        files = _write_outputs(written, inputs.ccs_bam, out_dir, command_line)
+    histogram = {
+        "draft": quality_histogram(draft.qualities for _, draft, _, _, _ in zmws),
+        "corrected": quality_histogram(read.qualities for *_, read in zmws if read is not None),
+    }
     numbers = _numbers(reports, summary, preset, min_quality, len(written),
                        correction_seconds, time.perf_counter() - started, keras.backend.backend())
-    return RunReport(reads=reports, numbers=numbers, files=files, summary=summary)
+    numbers["quality_histogram"] = {key: counts.tolist() for key, counts in histogram.items()}
+    if truth is not None:
+        numbers["truth"] = {"file": truth.name, "records": truth.records,
+                            "zmws_with_truth": len(truth.sequences)}
+    return RunReport(reads=reports, numbers=numbers, files=files, summary=summary,
+                     quality_histogram=histogram)
 
 
 def _mean_identity(reports, attribute):
@@ -213,8 +340,15 @@ def _mean_identity(reports, attribute):
     return (sum(values) / len(values), len(values)) if values else (None, 0)
 
 
+def _yields(draft, corrected):
+    """`{"Q20": {"draft": bases, "corrected": bases}, ...}` from two `{20: bases}` dicts."""
+    return {f"Q{q}": {"draft": draft[q], "corrected": corrected[q]} for q in draft}
+
+
 def _numbers(reports, summary, preset, min_quality, n_written, correction_seconds,
              total_seconds, backend):
+    from dczoo.losses.read_yield import read_yield
+
     windows = summary["windows"]
     draft_q = [r.draft_quality for r in reports]
     corrected_q = [r.corrected_quality for r in reports if r.corrected_quality is not None]
@@ -235,12 +369,24 @@ def _numbers(reports, summary, preset, min_quality, n_written, correction_second
         "total_seconds": round(total_seconds, 2),
         "mean_draft_quality": round(float(np.mean(draft_q)), 2) if draft_q else None,
         "mean_corrected_quality": round(float(np.mean(corrected_q)), 2) if corrected_q else None,
+        "yield_bases": _yields(
+            predicted_yield([r.draft_length for r in reports], draft_q),
+            predicted_yield([r.corrected_length for r in reports],
+                            [r.corrected_quality for r in reports])),
         "identity": None,
+        "empirical_yield_bases": None,
     }
-    with_truth = [r for r in reports if r.identity_draft is not None and r.identity_corrected is not None]
+    with_truth = [r for r in reports if r.identity_draft is not None]
     if with_truth:
-        draft, n = _mean_identity(with_truth, "identity_draft")
-        after, _ = _mean_identity(with_truth, "identity_corrected")
+        numbers["empirical_yield_bases"] = _yields(
+            read_yield([r.identity_draft for r in with_truth],
+                       [r.draft_length for r in with_truth], YIELD_QUALITIES),
+            read_yield([r.identity_corrected or 0.0 for r in with_truth],
+                       [r.corrected_length for r in with_truth], YIELD_QUALITIES))
+    both = [r for r in with_truth if r.identity_corrected is not None]
+    if both:
+        draft, n = _mean_identity(both, "identity_draft")
+        after, _ = _mean_identity(both, "identity_corrected")
         numbers["identity"] = {
             "reads": n,
             "draft": round(draft, 6),

@@ -4,6 +4,7 @@ Examples:
     dczoo correct --subreads-to-ccs subreads_to_ccs.bam --ccs-bam ccs.bam \\
         --output corrected.fastq --model student_4layer
     dczoo correct ... --output shard_3.bam --chunk 3/500
+    dczoo correct ... --output corrected.bam --kinetics   # keep per-strand kinetics tags
     dczoo correct ... --output out.fastq --model deepconsensus_model/  # official checkpoint
     dczoo correct ... --output out.fastq --engine onnxruntime --model student_4layer.onnx
 """
@@ -14,7 +15,7 @@ import signal
 import sys
 import threading
 
-from dczoo.cli._arguments import number
+from dczoo.cli._arguments import add_progress_every, add_verbose, number
 from dczoo.constants import INS_TRIM, MAX_BASE_QUALITY
 from dczoo.inference.batched_predictor import DEFAULT_BATCH_SIZE
 from dczoo.inference.engine import ENGINES
@@ -49,6 +50,10 @@ def register(subparsers):
                     help="corrected reads: .fastq/.fq (optionally .gz) or .bam; "
                     "written to a temporary file, renamed on success")
     io.add_argument("--summary", help="summary JSON path (default: <output>.summary.json)")
+    io.add_argument("--kinetics", action="store_true",
+                    help="BAM output only: give every read the per-strand kinetics tags of "
+                    "`ccs --hifi-kinetics` (fi, fp, ri, rp as codec V1 means of the subreads' "
+                    "ip/pw per strand, fn, rn complete passes) for methylation callers")
     model = parser.add_argument_group("model")
     model.add_argument("--model", "--preset", "--checkpoint", dest="model", default=None,
                        help="built-in preset name, preset folder, hf://org/repo, or an "
@@ -105,7 +110,11 @@ def register(subparsers):
                        help="preprocessing worker processes; 0 or 1 uses a background "
                        f"thread (default {default_cpus()} on this machine)")
     speed.add_argument("--chunk", help="only ZMWs i, i+N, i+2N, ... (0-based), given as i/N")
-    speed.add_argument("--quiet", action="store_true", help="no progress bar or final message")
+    speed.add_argument("--quiet", action="store_true",
+                       help="no progress bar, no progress lines and no final message "
+                       "(errors still print)")
+    add_progress_every(speed)
+    add_verbose(speed)
     parser.set_defaults(func=run)
 
 
@@ -148,11 +157,13 @@ def _run(args):
         ccs_calibration=args.ccs_calibration,
         ins_trim=args.ins_trim,
         chunk=args.chunk,
-        progress=not args.quiet and sys.stderr.isatty(),
+        progress=not args.quiet,
+        progress_every=args.progress_every,
         jit_compile=args.xla,
         engine=args.engine,
         precision=args.precision,
         verify=args.verify,
+        kinetics=args.kinetics,
     )
     command_line = "dczoo " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
     reads = run_correction(

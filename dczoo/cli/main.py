@@ -5,17 +5,19 @@ Errors end in one line `dczoo COMMAND: error: ...` and the exit status of
 options and paths, 3 when an output cannot be written (an operating-system
 error, also one that no dczoo code expected), 4 when the Hub cannot be
 reached, 130 on Ctrl-C.
+
+Every command takes `--verbose`; without it, TensorFlow's C++ start-up lines
+(absl, oneDNN, CPU features) are kept off stderr
+(`dczoo.cli._native_logs.quiet_native_logs`).
 """
 
 import argparse
 import importlib
-import os
 import pkgutil
 import sys
 
-# Quiet TensorFlow's C++ start-up logging unless the user asked for it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
+from dczoo.cli._arguments import add_verbose
+from dczoo.cli._native_logs import quiet_native_logs
 from dczoo.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -50,6 +52,7 @@ def build_parser():
         module = importlib.import_module(f"dczoo.cli.{info.name}")
         module.register(subparsers)
     for command in subparsers.choices.values():
+        add_verbose(command)
         if command.epilog is None:
             command.epilog = exit_status_help()
             if command.formatter_class is argparse.HelpFormatter:
@@ -92,13 +95,15 @@ def run_command(args):
     """Runs a parsed sub-command; every error ends in one line and its status.
 
     Args:
-        args: argparse.Namespace with `command` and `func`.
+        args: argparse.Namespace with `command` and `func` (and `verbose`:
+            keep the native libraries' start-up lines).
 
     Returns:
         int exit status (see `dczoo.errors.EXIT_STATUSES`).
     """
     try:
-        status = args.func(args)
+        with quiet_native_logs(enabled=not getattr(args, "verbose", False)):
+            status = args.func(args)
     except DczooError as error:
         print(f"dczoo {args.command}: error: {error}", file=sys.stderr)
         return error.exit_status

@@ -11,7 +11,7 @@ Examples:
 import argparse
 import sys
 
-from dczoo.cli._arguments import number
+from dczoo.cli._arguments import add_progress_every, add_verbose, number
 from dczoo.constants import INS_TRIM, MAX_PASSES, WINDOW_LENGTH
 from dczoo.data.shards import DEFAULT_SHARD_SIZE
 from dczoo.errors import DczooInputError
@@ -60,7 +60,10 @@ def register(subparsers):
                         help="windows per shard, whole ZMWs (default 4096)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace a non-empty --out, if it holds only a dataset dczoo wrote")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true",
+                        help="no progress bar and no progress lines on stderr (the summary "
+                        "still prints on stdout; errors still print)")
+    add_progress_every(parser)
     parser.set_defaults(func=run)
 
 
@@ -86,7 +89,7 @@ def run(args):
         args.subreads_to_ccs, args.ccs_bam, args.out, truth=_truth_inputs(args),
         max_passes=args.max_passes, window_length=args.window_length, use_ccs_bq=args.use_ccs_bq,
         ins_trim=args.ins_trim, cpus=args.cpus, chunk=args.chunk, shard_size=args.shard_size,
-        overwrite=args.overwrite, progress=not args.no_progress,
+        overwrite=args.overwrite, progress=not args.quiet, progress_every=args.progress_every,
     )
     _print_summary(args.out, summary)
     return 0
@@ -121,7 +124,9 @@ def main(argv=None):
         int exit status.
     """
     parser = argparse.ArgumentParser(prog="dczoo")
-    register(parser.add_subparsers(dest="command"))
+    subparsers = parser.add_subparsers(dest="command")
+    register(subparsers)
+    add_verbose(subparsers.choices["preprocess"])
     try:
         args = parser.parse_args(["preprocess", *(sys.argv[1:] if argv is None else argv)])
     except SystemExit as done:

@@ -14,7 +14,7 @@ import os
 import shlex
 import sys
 
-from dczoo.cli._arguments import number
+from dczoo.cli._arguments import add_progress_every, number
 from dczoo.errors import DczooInputError
 from dczoo.validation import check_number
 
@@ -42,7 +42,9 @@ def register(subparsers):
     p.add_argument("--cpus", type=number(minimum=1, whole=True), default=1,
                    help="worker processes (the output does not depend on it)")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs in --out")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar and no progress lines on stderr (errors still print)")
+    add_progress_every(p)
     p.add_argument("--movie", help="movie name in read names (default m64001_<seed>_000000)")
     mol = p.add_argument_group("molecules and passes")
     mol.add_argument("--insert-mean", type=number(minimum=1), default=3000.0,
@@ -165,7 +167,7 @@ def run(args):
         _check_paths(args)
         command = " ".join(shlex.quote(a) for a in sys.argv)
         summary = simulate(config, args.out, cpus=args.cpus, progress=not args.quiet, force=args.force,
-                           command_line=command)
+                           command_line=command, progress_every=args.progress_every)
         print(f"dczoo simulate: {summary['zmws']} ZMWs in {summary['seconds']:.1f} s "
               f"({summary['zmws_per_second']:.2f} ZMWs/s) -> {os.path.abspath(args.out)}")
         sim_dir = args.out

@@ -36,6 +36,8 @@ class Subread:
             (reversed from the stored order on reverse reads).
         ip: uint8 array of inter-pulse codes, aligned like `pw`.
         sn: float32 array of the 4 signal-to-noise values.
+        cx: int or None. The `cx` adapter flags (1 adapter before, 2 adapter
+            after: both for a complete pass), None when the tag is absent.
     """
 
     name: str
@@ -47,6 +49,7 @@ class Subread:
     pw: np.ndarray
     ip: np.ndarray
     sn: np.ndarray
+    cx: int = None
 
 
 @dataclasses.dataclass
@@ -339,6 +342,7 @@ def parse_subread(record, path):
         pw=np.ascontiguousarray(pw),
         ip=np.ascontiguousarray(ip),
         sn=sn,
+        cx=_optional_tag(record, "cx"),
     )
 
 

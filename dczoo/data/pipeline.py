@@ -20,6 +20,7 @@ from dczoo.data.workers import iter_parallel, run_job
 from dczoo.data.zmw_groups import check_bam_roles, iter_zmw_groups
 from dczoo.data.zmw_processing import PreprocessConfig
 from dczoo.errors import DczooInputError
+from dczoo.progress import DEFAULT_PROGRESS_EVERY, Progress
 from dczoo.validation import check_number
 
 
@@ -127,9 +128,11 @@ def iter_zmw_windows(
     truth=None,
     chunk=None,
     progress=False,
+    progress_every=DEFAULT_PROGRESS_EVERY,
     start_method=None,
     queue_size=4,
     transform=None,
+    kinetics=False,
 ):
     """Preprocesses a BAM pair into windows, one `ZmwWindows` per ZMW.
 
@@ -150,7 +153,10 @@ def iter_zmw_windows(
         chunk: optional `(i, N)` or "i/N": only ZMWs whose 0-based ordinal in
             `subreads_to_ccs` is `i` modulo `N` (interleaved, so chunks are
             balanced without an index; every chunk still streams both files).
-        progress: bool. Show a tqdm bar (ZMWs/s) on stderr.
+        progress: bool. Report progress on stderr: a tqdm bar on a
+            terminal, else a line every `progress_every` seconds (ZMWs,
+            ZMWs/s, windows/s, ETA; see `dczoo.progress`).
+        progress_every: float. Seconds between those lines (0: one per ZMW).
         start_method: multiprocessing start method; default
             `default_start_method()` ("fork" unless a multithreaded deep
             learning backend is already imported, then "forkserver").
@@ -160,6 +166,9 @@ def iter_zmw_windows(
             instead (e.g. `dczoo.data.pack_for_shards`, which compresses
             windows for `DatasetWriter` in parallel). They must have the
             `n_windows` attribute for the progress bar.
+        kinetics: bool. Also average the subreads' ip/pw per strand and
+            draft position into `ZmwWindows.kinetics` (for the
+            `ccs --hifi-kinetics` tags of `dczoo correct --kinetics`).
 
     Returns:
         An iterator of `ZmwWindows`, in the order of `subreads_to_ccs`.
@@ -178,11 +187,13 @@ def iter_zmw_windows(
     if window_length < 1 or max_passes < 1:
         raise DczooInputError("window_length and max_passes must be positive")
     check_number("ins_trim", ins_trim, minimum=0, integer=True)
+    check_number("progress_every", progress_every, minimum=0)
     config = PreprocessConfig(
         max_passes=int(max_passes),
         window_length=int(window_length),
         ins_trim=int(ins_trim),
         use_ccs_bq=bool(use_ccs_bq),
+        kinetics=bool(kinetics),
     )
     job = _Job(
         os.fspath(subreads_to_ccs), os.fspath(ccs_bam), config, truth, chunk, transform
@@ -191,10 +202,13 @@ def iter_zmw_windows(
     total = count_zmws(job.subreads_to_ccs, chunk)  # validates the file now
     close_quietly(open_bam(job.ccs_bam, "ccs.bam"))
     cpus = max(1, int(cpus or 1))
-    return _generate(job, cpus, total, progress, start_method, queue_size)
+    return _generate(job, cpus, total, progress_every if progress else None, start_method,
+                     queue_size)
 
 
-def _generate(job, cpus, total, progress, start_method, queue_size):
+def _generate(job, cpus, total, progress_every, start_method, queue_size):
+    """Yields the ZMWs; `progress_every`: None (no progress), or the seconds
+    between progress lines off a terminal."""
     if cpus == 1:
         results = _iter_serial(job)
     else:
@@ -202,21 +216,16 @@ def _generate(job, cpus, total, progress, start_method, queue_size):
             job, _selector(job.chunk), cpus, start_method or default_start_method(),
             queue_size,
         )
-    if not progress:
+    if progress_every is None:
         yield from results
         return
-    from tqdm.auto import tqdm
-
     # Start the workers (fork) before tqdm starts its monitor thread.
     first = next(results, None)
     if first is None:
         return
-    windows = 0
-    with tqdm(total=total, unit="ZMW", desc="preprocess", dynamic_ncols=True) as bar:
+    with Progress("preprocess", total, every=progress_every) as progress:
         for zmw in itertools.chain([first], results):
-            windows += zmw.n_windows
-            bar.update(1)
-            bar.set_postfix(windows=windows, refresh=False)
+            progress.update(1, windows=zmw.n_windows)
             yield zmw
 
 

@@ -6,12 +6,14 @@ from dczoo.data.pipeline import iter_zmw_windows, parse_chunk
 from dczoo.data.shards import DEFAULT_SHARD_SIZE
 from dczoo.data.window_packing import pack_for_shards
 from dczoo.paths import check_paths
+from dczoo.progress import DEFAULT_PROGRESS_EVERY
 from dczoo.validation import check_number
 
 
 def preprocess(subreads_to_ccs, ccs_bam, out, *, truth=None, max_passes=MAX_PASSES,
                window_length=WINDOW_LENGTH, use_ccs_bq=False, ins_trim=INS_TRIM, cpus=1, chunk=None,
-               shard_size=DEFAULT_SHARD_SIZE, overwrite=False, progress=False):
+               shard_size=DEFAULT_SHARD_SIZE, overwrite=False, progress=False,
+               progress_every=DEFAULT_PROGRESS_EVERY):
     """Writes the windows of every ZMW (and, with truth, their labels) to `out`.
 
     The folder appears only when complete (`DatasetWriter`); windows are
@@ -31,7 +33,9 @@ def preprocess(subreads_to_ccs, ccs_bam, out, *, truth=None, max_passes=MAX_PASS
         chunk: optional "i/N" or (i, N): only ZMWs i, i+N, ...
         shard_size: int. Windows per shard (whole ZMWs).
         overwrite: bool. Replace an existing non-empty `out`.
-        progress: bool. A progress bar on stderr.
+        progress: bool. Report progress on stderr: a bar on a terminal, else
+            a line every `progress_every` seconds (`dczoo.progress`).
+        progress_every: float. Seconds between those lines (0: one per ZMW).
 
     Returns:
         dict, the dataset's summary (as written to summary.json).
@@ -54,6 +58,7 @@ def preprocess(subreads_to_ccs, ccs_bam, out, *, truth=None, max_passes=MAX_PASS
                                   ("--ins-trim", ins_trim, 0), ("--cpus", cpus, 0),
                                   ("--shard-size", shard_size, 1)):
         check_number(label, value, minimum, integer=True)
+    check_number("--progress-every", progress_every, minimum=0)
     truth_files = [] if truth is None else [
         ("--truth-to-ccs", truth.truth_to_ccs), ("--truth-bed", truth.truth_bed),
         ("--truth-split", truth.truth_split)]
@@ -79,7 +84,7 @@ def preprocess(subreads_to_ccs, ccs_bam, out, *, truth=None, max_passes=MAX_PASS
     zmws = iter_zmw_windows(
         subreads_to_ccs, ccs_bam, use_ccs_bq=use_ccs_bq, max_passes=max_passes,
         window_length=window_length, ins_trim=ins_trim, cpus=cpus, truth=truth, chunk=chunk,
-        progress=progress,
+        progress=progress, progress_every=progress_every,
         transform=pack_for_shards,  # compress in the worker processes
     )
     with DatasetWriter(out, shard_size, overwrite=overwrite) as writer:

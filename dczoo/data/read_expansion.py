@@ -194,6 +194,14 @@ class ExpandedReads:
         """int64 array: draft position of each reference column."""
         return self.ref_slot + self.ref_ops[2][self.ref_read]
 
+    @property
+    def base_ref_pos(self):
+        """int64 array: draft position of each kept base aligned to a draft
+        base (match or mismatch), -1 for an inserted base. Unlike `slot`, it
+        counts the deletions before a read's first aligned base."""
+        lead_ref = self.ref_ops[2][self.base_read]
+        return np.where(self.ins_offset < 0, self.slot + lead_ref, -1)
+
     def insertion_counts(self, size, reads=None):
         """Inserted bases before each slot, per read.
 

@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 
 from dczoo.constants import INS_TRIM, MAX_PASSES, WINDOW_LENGTH, WindowLayout
+from dczoo.data.kinetics import draft_kinetics, is_complete_pass
 from dczoo.data.labels import LABEL_ADJUSTED, LABEL_OVERFLOW, expand_label, window_labels
 from dczoo.data.read_expansion import (
     CigarBatch,
@@ -33,12 +34,15 @@ class PreprocessConfig:
         window_length: int. Spaced columns per window (100).
         ins_trim: int. Insertions longer than this are removed (5; 0 off).
         use_ccs_bq: bool. Add the draft base-quality row (86 rows).
+        kinetics: bool. Also average the subreads' ip/pw per strand and
+            draft position (`ZmwWindows.kinetics`, see `dczoo.data.kinetics`).
     """
 
     max_passes: int = MAX_PASSES
     window_length: int = WINDOW_LENGTH
     ins_trim: int = INS_TRIM
     use_ccs_bq: bool = False
+    kinetics: bool = False
 
     @property
     def layout(self):
@@ -171,6 +175,10 @@ def process_zmw(group, config, truth=None, *, subreads_path="subreads_to_ccs.bam
 
     draft = group.draft
     draft_length = len(draft.sequence)
+    kinetics = None
+    if config.kinetics:
+        complete = [is_complete_pass(subread.cx) for subread in group.subreads]
+        kinetics = draft_kinetics(placed, complete, draft_length)
     n_slots = max(draft_length, int(placed.expanded.n_slots.max()))
     if label is not None:
         n_slots = max(n_slots, int(label[0].n_slots.max()))
@@ -225,4 +233,5 @@ def process_zmw(group, config, truth=None, *, subreads_path="subreads_to_ccs.bam
         label_codes=label_codes,
         split=split,
         counters={k: v for k, v in counters.items() if v},
+        kinetics=kinetics,
     )

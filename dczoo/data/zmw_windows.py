@@ -49,6 +49,9 @@ class ZmwWindows:
             why a ZMW has no windows (e.g. "n_zmw_missing_truth_range").
         counters: dict of str -> int, this ZMW's share of the summary
             counters (`n_zmw_processed`, `n_examples`, ...).
+        kinetics: `dczoo.data.kinetics.DraftKinetics` (mean ip/pw per strand
+            and draft position) when preprocessing ran with `kinetics=True`,
+            else None.
     """
 
     name: str
@@ -67,6 +70,7 @@ class ZmwWindows:
     split: str = "inference"
     skip_reason: str = None
     counters: dict = dataclasses.field(default_factory=dict)
+    kinetics: object = None
 
     @property
     def n_windows(self):

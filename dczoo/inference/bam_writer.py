@@ -2,8 +2,10 @@
 
 Records are unaligned (flag 4, MAPQ 255) and carry the draft's tags in the
 order DeepConsensus 1.2 writes them: `ec` (float, -1 when the draft has
-none), `np` (int), `rq` (float), `RG` and `zm` (int). The header is the
-header of `ccs.bam` plus one `@PG` line for dczoo.
+none), `np` (int), `rq` (float), `RG` and `zm` (int), then, for reads that
+carry kinetics (`dczoo correct --kinetics`), the `ccs --hifi-kinetics` tags
+`fi`, `fp`, `ri`, `rp` (B,C) and `fn`, `rn` (i) (`dczoo.data.kinetics`).
+The header is the header of `ccs.bam` plus one `@PG` line for dczoo.
 """
 
 import pysam
@@ -72,6 +74,9 @@ def read_to_segment(read, header):
         segment.set_tag("RG", str(read.rg), value_type="Z")
     if read.zm is not None:
         segment.set_tag("zm", int(read.zm), value_type="i")
+    if read.kinetics is not None:
+        for tag, value, value_type in read.kinetics.bam_tags():
+            segment.set_tag(tag, value, value_type=value_type)
     return segment
 
 

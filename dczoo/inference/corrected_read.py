@@ -18,6 +18,9 @@ class CorrectedRead:
         rq: float or None. The draft's predicted accuracy.
         rg: str or None. Read group.
         zm: int or None. ZMW hole number.
+        kinetics: `dczoo.data.kinetics.ReadKinetics` (the `ccs
+            --hifi-kinetics` tags fi, fp, ri, rp, fn, rn of this read) when
+            the run asked for kinetics, else None.
 
     Example:
     >>> read = CorrectedRead("m1/7/ccs", "ACGT", np.array([30, 31, 32, 33], np.uint8))
@@ -33,6 +36,7 @@ class CorrectedRead:
     rq: float = None
     rg: str = None
     zm: int = None
+    kinetics: object = None
 
     @property
     def quality_string(self):

@@ -9,7 +9,9 @@ thread (a `dczoo.inference.engine.Engine`: `BatchedPredictor` for Keras,
 them in a temporary file that is renamed only when the run succeeds. A
 summary (`RunStats`: counters, outcomes, timings) goes to
 `<output>.summary.json`; it is written before the reads are moved into
-place, so that both appear or neither does.
+place, so that both appear or neither does. An `on_progress` callback
+receives a `CorrectionProgress` as ZMWs arrive from preprocessing, after model
+batches and before the writing (the Space's progress bar).
 
 Before any work, `dczoo.paths.check_paths` refuses outputs that would
 overwrite an input (or each other) and output folders that are missing or
@@ -21,7 +23,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import sys
 
 from dczoo.atomic import TextOutput
 from dczoo.constants import INS_TRIM, MAX_BASE_QUALITY
@@ -37,6 +38,7 @@ from dczoo.inference.run_stats import RunStats
 from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE
 from dczoo.inference.zmw_corrector import ZmwCorrector
 from dczoo.paths import check_paths
+from dczoo.progress import DEFAULT_PROGRESS_EVERY, Progress
 from dczoo.validation import number_problem
 
 DEFAULT_BATCH_ZMWS = 100
@@ -74,7 +76,10 @@ class CorrectionOptions:
             model's `draft_quality_calibration` (none when it has none).
         ins_trim: int. Subread insertions longer than this are removed.
         chunk: str or None. "i/N" (0-based): ZMWs whose ordinal is i mod N.
-        progress: bool. Show a progress bar (ZMWs/s) on stderr.
+        progress: bool. Report progress on stderr: a bar on a terminal,
+            else a line every `progress_every` seconds (`dczoo.progress`).
+        progress_every: float. Seconds between progress lines when stderr
+            is not a terminal (0: one per ZMW).
         jit_compile: bool or "auto". XLA for the TensorFlow backend.
         engine: str. What runs the model: "keras" (the configured Keras
             backend) or "onnxruntime" (an `.onnx` file from `dczoo export`).
@@ -82,6 +87,10 @@ class CorrectionOptions:
         verify: bool. Check a preset's files against the sha256 manifest of
             its metadata.json (False: load a preset without one; see
             `DeepConsensusCorrector.from_preset`).
+        kinetics: bool. Give every read the per-strand kinetics tags of
+            `ccs --hifi-kinetics` (fi, fp, ri, rp, fn, rn; see
+            `dczoo.data.kinetics`), in `CorrectedRead.kinetics` and in a BAM
+            output. A FASTQ output has no place for them and is refused.
     """
 
     batch_size: int = None
@@ -96,10 +105,12 @@ class CorrectionOptions:
     ins_trim: int = INS_TRIM
     chunk: str = None
     progress: bool = False
+    progress_every: float = DEFAULT_PROGRESS_EVERY
     jit_compile: object = "auto"
     engine: str = ENGINES[0]
     precision: str = PRECISIONS[0]
     verify: bool = True
+    kinetics: bool = False
 
     def check(self):
         """Raises `DczooInputError` for NaN, negative or out-of-range values,
@@ -115,6 +126,7 @@ class CorrectionOptions:
             ("--min-length", self.min_length, 0, None, whole),
             ("--max-base-quality", self.max_base_quality, 0, MAX_BASE_QUALITY, whole),
             ("--ins-trim", self.ins_trim, 0, None, whole),
+            ("--progress-every", self.progress_every, 0, None, real),
         )
         problems = [
             number_problem(label, value, low, high, integer)
@@ -163,27 +175,90 @@ def _open_writer(output, ccs_bam, command_line):
     return BamWriter(output, header, command_line)
 
 
-def _progress_bar(enabled, subreads_to_ccs, chunk):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
+def _progress(options, subreads_to_ccs):
+    """The run's `dczoo.progress.Progress` (silent unless `options.progress`)."""
+    if not options.progress:
+        return Progress("correct", enabled=False)
     from dczoo.data.pipeline import count_zmws, parse_chunk
 
-    total = count_zmws(subreads_to_ccs, parse_chunk(chunk))
-    return tqdm(total=total, unit="ZMW", desc="correct", dynamic_ncols=True, file=sys.stderr)
+    total = count_zmws(subreads_to_ccs, parse_chunk(options.chunk))
+    return Progress("correct", total, every=options.progress_every)
+
+
+PROGRESS_STAGES = ("preprocessing", "model", "writing")
+
+
+@dataclasses.dataclass(frozen=True)
+class CorrectionProgress:
+    """Where a correction run is: what an `on_progress` callback receives.
+
+    The stages interleave: preprocessing runs ahead of the model, and a model
+    batch runs whenever a batch of windows is waiting.
+
+    Attributes:
+        stage: str, one of `PROGRESS_STAGES`. "preprocessing": a ZMW's windows
+            arrived from preprocessing (also once before the first, with
+            zeros); "model": model batches ran for the windows so far;
+            "writing": every ZMW is corrected, the output and summary are
+            written next.
+        zmws_preprocessed: int. ZMWs whose windows arrived so far.
+        zmws_corrected: int. ZMWs stitched and filtered so far.
+        windows_for_model: int. Windows of those ZMWs that need the model.
+        windows_predicted: int. Windows the model has predicted so far.
+
+    Example:
+    ```python
+    def on_progress(progress):
+        print(progress.stage, progress.zmws_corrected, progress.windows_predicted)
+
+    correct("subreads_to_ccs.bam", "ccs.bam", on_progress=on_progress)
+    ```
+    """
+
+    stage: str
+    zmws_preprocessed: int
+    zmws_corrected: int
+    windows_for_model: int
+    windows_predicted: int
+
+
+class _ProgressReport:
+    """Calls `on_progress` (when given) with a `CorrectionProgress` of `corrector`."""
+
+    def __init__(self, on_progress, corrector):
+        self.on_progress = on_progress
+        self.corrector = corrector
+        self.predicted = 0
+
+    def __call__(self, stage=None):
+        """Reports `stage`; None: after a ZMW was added ("model" if a batch
+        ran). "model" is reported only when windows were predicted since the
+        last report."""
+        if self.on_progress is None:
+            return
+        corrector = self.corrector
+        predicted = getattr(corrector.predictor, "n_predicted", 0)
+        if stage is None:
+            stage = "model" if predicted > self.predicted else "preprocessing"
+        elif stage == "model" and predicted == self.predicted:
+            return
+        self.predicted = predicted
+        self.on_progress(CorrectionProgress(
+            stage, corrector.counts["zmws"], sum(corrector.read_filter.counts.values()),
+            corrector.counts["windows_model"], predicted))
 
 
 class _ReadSink:
     """Takes each `ZmwResult` of `ZmwCorrector`: counts it, writes and keeps
-    its read, moves the progress bar and hands it to `on_zmw`."""
+    its read, counts it and its windows in `progress` and hands it to
+    `on_zmw`."""
 
     def __init__(self, stats, writer=None, reads=None, on_zmw=None):
         self.stats = stats
         self.writer = writer
         self.reads = reads
         self.on_zmw = on_zmw
-        self.bar = None
+        self.progress = None
 
     def __call__(self, result):
         self.stats.add_counters(result.zmw.counters)
@@ -192,8 +267,8 @@ class _ReadSink:
                 self.writer.write(result.read)
             if self.reads is not None:
                 self.reads.append(result.read)
-        if self.bar is not None:
-            self.bar.update(1)
+        if self.progress is not None:
+            self.progress.update(1, windows=result.zmw.n_windows)
         if self.on_zmw is not None:
             self.on_zmw(result)
 
@@ -218,18 +293,31 @@ def _check_inputs(subreads_to_ccs, ccs_bam, model, output, summary_path):
     )
 
 
-def _correct_all(zmws, corrector, sink, stats, options, subreads_to_ccs):
+def _check_kinetics(options, output):
+    """Refuses kinetics with a FASTQ output (FASTQ has no tags to hold them)."""
+    if options.kinetics and output is not None and _output_format(output) == "fastq":
+        raise DczooInputError(
+            f"{os.fspath(output)}: --kinetics needs a .bam output; FASTQ has no place for "
+            "the fi/fp/ri/rp/fn/rn kinetics tags"
+        )
+
+
+def _correct_all(zmws, corrector, sink, stats, options, subreads_to_ccs, on_progress=None):
     """Feeds every ZMW to `corrector`; returns the `Prefetcher` (timings)."""
+    report = _ProgressReport(on_progress, corrector)
     stats.end_setup()
-    sink.bar = _progress_bar(options.progress, subreads_to_ccs, options.chunk)
+    sink.progress = _progress(options, subreads_to_ccs)
     try:
         with stats.timed_loop(), Prefetcher(zmws, depth=options.batch_zmws) as prefetched:
+            report("preprocessing")
             for zmw in prefetched:
                 corrector.add(zmw)
+                report()
             corrector.finish()
+            report("model")
+            report("writing")
     finally:
-        if sink.bar is not None:
-            sink.bar.close()
+        sink.progress.close()
     return prefetched
 
 
@@ -246,6 +334,7 @@ def run_correction(
     collect=False,
     command_line=None,
     on_zmw=None,
+    on_progress=None,
 ):
     """Corrects every ZMW of a BAM pair (or of one chunk of it).
 
@@ -267,6 +356,10 @@ def run_correction(
         on_zmw: optional callable taking a `ZmwResult` (the ZMW's windows,
             which kept the draft, every window's calls, the read and its
             outcome), called once per ZMW in input order.
+        on_progress: optional callable taking a `CorrectionProgress` (stage
+            and counts), called once before the first ZMW, after each ZMW
+            arrives from preprocessing (stage "model" when model batches
+            ran for it), after the last batch and before the writing.
 
     Returns:
         `CorrectedReads` (empty unless `collect`) whose `.summary` is the
@@ -290,6 +383,7 @@ def run_correction(
     options.check()
     summary_path = _summary_path(output, summary_path)
     _check_inputs(subreads_to_ccs, ccs_bam, model, output, summary_path)
+    _check_kinetics(options, output)
     stats = RunStats(subreads_to_ccs, ccs_bam, output, command_line)
     engine = load_engine(model, options.engine, options.precision, options.batch_size,
                          options.jit_compile, verify=options.verify)
@@ -307,6 +401,7 @@ def run_correction(
         subreads_to_ccs, ccs_bam, **engine.geometry(), ins_trim=options.ins_trim,
         cpus=options.cpus, chunk=options.chunk, start_method="spawn",
         queue_size=max(1, options.batch_zmws // max(1, options.cpus)),
+        kinetics=options.kinetics,
     )
     reads = CorrectedReads()
     with _open_writer(output, ccs_bam, command_line) as writer:
@@ -317,7 +412,8 @@ def run_correction(
             max_base_quality=options.max_base_quality,
             read_filter=ReadFilter(options.min_quality, options.min_length),
         )
-        prefetched = _correct_all(zmws, corrector, sink, stats, options, subreads_to_ccs)
+        prefetched = _correct_all(zmws, corrector, sink, stats, options, subreads_to_ccs,
+                                  on_progress)
         failed = corrector.counts["zmws"] > 0 and corrector.read_filter.counts[SUCCESS] == 0
         reads.summary = stats.summary(options, engine, corrector, prefetched, int(failed))
         summary = None if summary_path is None else TextOutput(summary_path)
@@ -332,7 +428,8 @@ def run_correction(
     return reads
 
 
-def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *, on_zmw=None, **options):
+def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *, on_zmw=None, on_progress=None,
+            **options):
     """Corrects reads and returns them (and writes them when `output` is set).
 
     Args:
@@ -348,11 +445,16 @@ def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *, on_zmw=None, *
         on_zmw: optional callable taking each ZMW's `ZmwResult` (windows,
             `skipped`, per-window `tokens` and `qualities`, `read`,
             `outcome`), in input order, whether or not its read passes.
+        on_progress: optional callable taking a `CorrectionProgress` (stage
+            "preprocessing", "model" or "writing", ZMWs and windows done),
+            see `run_correction`.
         **options: fields of `CorrectionOptions` (`min_quality=20`,
             `batch_size`, `skip_windows_above`, `chunk`, ...), among them
             `engine`: "keras" (default) or "onnxruntime" (the model call
             only; preprocessing, stitching and writing are the same) and
-            `precision`: "float32", "bfloat16" or "int8" (keras engine).
+            `precision`: "float32", "bfloat16" or "int8" (keras engine),
+            and `kinetics=True`: each read's `kinetics` holds the
+            `ccs --hifi-kinetics` tags (written to a `.bam` output).
 
     Returns:
         `CorrectedReads`: list of `CorrectedRead` (the reads that pass the
@@ -372,5 +474,5 @@ def correct(subreads_to_ccs, ccs_bam, model=None, output=None, *, on_zmw=None, *
     """
     return run_correction(
         subreads_to_ccs, ccs_bam, model, output, CorrectionOptions(**options),
-        collect=True, on_zmw=on_zmw,
+        collect=True, on_zmw=on_zmw, on_progress=on_progress,
     )

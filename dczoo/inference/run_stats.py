@@ -95,6 +95,7 @@ class RunStats:
         outcomes = dict(corrector.read_filter.counts)
         settings = dataclasses.asdict(options)
         settings.pop("progress")
+        settings.pop("progress_every")
         loop = self.loop_seconds
         return {
             "dczoo_version": __version__,

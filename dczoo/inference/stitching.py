@@ -74,3 +74,31 @@ def stitch_read(window_pos, tokens, qualities, window_length):
     if not windows_are_complete(window_pos, window_length):
         return None
     return remove_gaps(tokens, qualities)
+
+
+def stitched_draft_positions(window_pos, tokens, ccs_bq):
+    """The draft position of every base of a stitched read.
+
+    A called base in a column that holds a draft base sits on that draft
+    base; a base called in an insertion column (no draft base) has none.
+    Draft bases whose column was called as a gap are not in the read.
+
+    Args:
+        window_pos: int `(n,)` draft position of each window's first draft
+            base (`ZmwWindows.window_pos`).
+        tokens: uint8 `(n, window_length)` called token ids, as stitched.
+        ccs_bq: int `(n, window_length)` draft qualities, -1 where a column
+            has no draft base (`ZmwWindows.ccs_bq`).
+
+    Returns:
+        int64 array, one per base of `remove_gaps(tokens, ...)`: its draft
+        position, or -1.
+
+    Example:
+    >>> stitched_draft_positions([0], np.array([[1, 2, 0, 3]]), np.array([[30, -1, 30, 30]])).tolist()
+    [0, -1, 2]
+    """
+    on_draft = np.asarray(ccs_bq) >= 0
+    positions = np.asarray(window_pos, dtype=np.int64)[:, None] + np.cumsum(on_draft, axis=1) - 1
+    positions = np.where(on_draft, positions, -1).reshape(-1)
+    return positions[np.asarray(tokens).reshape(-1) != GAP_ID]

@@ -21,7 +21,7 @@ from dczoo.data import assemble_windows
 from dczoo.inference.corrected_read import CorrectedRead
 from dczoo.inference.quality import probabilities_to_calls
 from dczoo.inference.read_filter import SUCCESS, ReadFilter
-from dczoo.inference.stitching import stitch_read
+from dczoo.inference.stitching import stitch_read, stitched_draft_positions
 from dczoo.inference.window_skipping import (
     DEFAULT_SKIP_WINDOWS_ABOVE,
     draft_calls,
@@ -192,5 +192,8 @@ class ZmwCorrector:
             result.outcome = self.read_filter.outcome(sequence, qualities)
             if result.outcome == SUCCESS:
                 result.read = CorrectedRead.from_draft(zmw.draft, sequence, qualities)
+                if zmw.kinetics is not None:
+                    positions = stitched_draft_positions(zmw.window_pos, result.tokens, zmw.ccs_bq)
+                    result.read.kinetics = zmw.kinetics.for_read(positions)
             self.emit(result)
         self.postprocess_seconds += time.perf_counter() - start

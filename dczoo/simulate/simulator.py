@@ -11,15 +11,16 @@ import multiprocessing
 import time
 
 import numpy as np
-from tqdm import tqdm
 
 from dczoo.errors import DczooInputError, output_error
+from dczoo.progress import DEFAULT_PROGRESS_EVERY, Progress
 from dczoo.simulate.bam_writer import BamSetWriter
 from dczoo.simulate.kinetics import KineticsModel
 from dczoo.simulate.molecule import MoleculeModel
 from dczoo.simulate.reference import RANDOM_GENOME_NAME, make_contigs, random_genome, read_fasta
 from dczoo.simulate.subread_errors import SubreadErrorModel
 from dczoo.simulate.zmw import simulate_zmw
+from dczoo.validation import check_number
 
 _HOLE_STREAM = 0xFFFFFFFF
 _GENOME_STREAM = 0xFFFFFFFE
@@ -146,16 +147,19 @@ def _run_one(job):
     return simulate_zmw(index, hole, _WORKER["config"], _WORKER["contigs"], _WORKER["sequences"])
 
 
-def simulate(config, out_dir, cpus=1, progress=True, force=False, command_line=""):
+def simulate(config, out_dir, cpus=1, progress=True, force=False, command_line="",
+             progress_every=DEFAULT_PROGRESS_EVERY):
     """Simulates ZMWs and writes the five files and simulation.json to `out_dir`.
 
     Args:
         config: SimulationConfig.
         out_dir: str, output folder.
         cpus: int, worker processes (the output does not depend on it).
-        progress: bool, show a tqdm progress bar on stderr.
+        progress: bool, report progress on stderr: a tqdm bar on a terminal,
+            else a line every `progress_every` seconds (`dczoo.progress`).
         force: bool, overwrite existing outputs.
         command_line: str, recorded in the BAM `@PG` lines.
+        progress_every: float, seconds between those lines (0: one per ZMW).
 
     Returns:
         dict with "paths" (output name -> path), "zmws", "seconds", "zmws_per_second".
@@ -169,12 +173,13 @@ def simulate(config, out_dir, cpus=1, progress=True, force=False, command_line="
 
     if cpus < 1:
         raise DczooInputError(f"--cpus {cpus}: must be >= 1")
+    check_number("--progress-every", progress_every, minimum=0)
     sequences, contigs = load_reference(config)
     holes = hole_numbers(config)
     writer = BamSetWriter(out_dir, config.movie_name, command_line, __version__, force=force)
     jobs = [(i, int(h)) for i, h in enumerate(holes)]
     start = time.perf_counter()
-    bar = tqdm(total=len(jobs), desc="dczoo simulate", unit="ZMW", disable=not progress)
+    bar = Progress("simulate", len(jobs), every=progress_every, enabled=progress)
     try:
         if cpus == 1:
             _init_worker(config, contigs, sequences)

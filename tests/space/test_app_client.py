@@ -1,5 +1,6 @@
 """The Space served on 127.0.0.1 and called with gradio_client on the bundled example."""
 
+import re
 import threading
 import time
 
@@ -19,12 +20,16 @@ def client(served_app):
     return gradio_client.Client(served_app.url, verbose=False)
 
 
-def call(client, subreads, ccs, preset="tiny", min_quality=0, skip=45):
+KEYS = ("status", "numbers_text", "quality_plot", "window_plot", "table", "files", "numbers",
+        "histogram_plot")
+STAGE_WORDS = ("loading the model", "preprocessing", "model batches", "writing", "comparing reads")
+
+
+def call(client, subreads, ccs, preset="tiny", min_quality=0, skip=45, truth=None):
     handle = gradio_client.handle_file
     out = client.predict(handle(str(subreads)), handle(str(ccs)), preset, min_quality, skip,
-                         api_name="/correct")
-    keys = ("status", "numbers_text", "quality_plot", "window_plot", "table", "files", "numbers")
-    return dict(zip(keys, out))
+                         handle(str(truth)) if truth else None, api_name="/correct")
+    return dict(zip(KEYS, out))
 
 
 def table_rows(table):
@@ -33,7 +38,35 @@ def table_rows(table):
 
 @pytest.fixture(scope="module")
 def example_run(client, example):
-    return call(client, example / "subreads_to_ccs.bam", example / "ccs.bam")
+    return call(client, example / "subreads_to_ccs.bam", example / "ccs.bam",
+                truth=example / "truth_to_ccs.bam")
+
+
+@pytest.fixture(scope="module")
+def trained_run(client, example):
+    """The example with a bundled trained preset, so reads do reach Q20 and Q30."""
+    return call(client, example / "subreads_to_ccs.bam", example / "ccs.bam",
+                preset="student_3layer", truth=example / "truth_to_ccs.bam")
+
+
+def drafts_of(example):
+    with pysam.AlignmentFile(str(example / "ccs.bam"), check_sq=False) as bam:
+        return {r.query_name: (r.query_sequence, np.asarray(r.query_qualities)) for r in bam}
+
+
+def truth_of(example):
+    with pysam.AlignmentFile(str(example / "truth_to_ccs.bam")) as bam:
+        return {r.reference_name: r.query_sequence for r in bam}
+
+
+def mean_quality(qualities):
+    """A read's average quality in probability space, rounded as `dczoo correct` compares it."""
+    qualities = np.asarray(qualities, np.float64)
+    return round(float(-10 * np.log10(np.mean(10 ** (-qualities / 10)))), 5)
+
+
+def reverse_complement(sequence):
+    return sequence[::-1].translate(str.maketrans("ACGT", "TGCA"))
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +278,148 @@ def test_a_cancelled_run_ends_as_cancelled_whatever_the_interrupted_code_raised(
     failing = space_jobs.BackgroundJob(lambda: 1 / 0).start()
     assert failing.wait(10)
     assert isinstance(failing.error, ZeroDivisionError)  # not cancelled: the error itself
+
+
+def test_yield_at_q20_and_q30_before_and_after(trained_run, example):
+    """Bases of the reads whose average predicted quality reaches Q20/Q30: the
+    drafts' qualities from ccs.bam before, the corrected FASTQ's after."""
+    assert "Done" in trained_run["status"] or "instead" in trained_run["status"], dump(trained_run)
+    fastq = read_fastq(next(p for p in trained_run["files"] if p.endswith(".fastq")))
+    assert len(fastq) == 20  # min quality 0: every read is in the download
+    drafts = drafts_of(example)
+    expected = {}
+    for threshold in (20, 30):
+        expected[f"Q{threshold}"] = {
+            "draft": sum(len(seq) for seq, quals in drafts.values() if mean_quality(quals) >= threshold),
+            "corrected": sum(len(seq) for _, seq, quals in fastq
+                             if mean_quality([ord(c) - 33 for c in quals]) >= threshold),
+        }
+    assert trained_run["numbers"]["yield_bases"] == expected
+    # A trained model lifts some reads over both thresholds (else the check above proves little).
+    assert 0 < expected["Q30"]["corrected"] < expected["Q20"]["corrected"]
+    assert expected["Q20"]["corrected"] != expected["Q20"]["draft"]
+    text = trained_run["numbers_text"]
+    for name, bases in expected.items():
+        assert (f"| Yield at {name}: bases in reads of predicted quality {name} or more | "
+                f"{bases['draft']:,} | **{bases['corrected']:,}** |") in text
+
+
+def test_empirical_yield_with_truth(trained_run):
+    rows = table_rows(trained_run["table"])
+    empirical = trained_run["numbers"]["empirical_yield_bases"]
+    for threshold in (20, 30):
+        lowest = 100 * (1 - 10 ** (-threshold / 10))
+        for column, length, side in (("identity before %", "draft length", "draft"),
+                                     ("identity after %", "corrected length", "corrected")):
+            # The table rounds identities to 3 decimals; none of these reads sits on a threshold.
+            assert all(abs(row[column] - lowest) > 1e-3 for row in rows)
+            bases = sum(row[length] for row in rows if row[column] >= lowest)
+            assert empirical[f"Q{threshold}"][side] == bases
+    assert empirical["Q20"]["corrected"] > 0
+
+
+def test_per_base_quality_histogram(trained_run, example):
+    fastq = read_fastq(next(p for p in trained_run["files"] if p.endswith(".fastq")))
+    draft_qualities = np.concatenate([quals for _, quals in drafts_of(example).values()])
+    corrected_qualities = np.array([ord(c) - 33 for _, _, quals in fastq for c in quals])
+    histogram = trained_run["numbers"]["quality_histogram"]
+    assert histogram["draft"] == np.bincount(draft_qualities, minlength=94).tolist()
+    assert histogram["corrected"] == np.bincount(corrected_qualities, minlength=94).tolist()
+    assert histogram["draft"] != histogram["corrected"]
+    assert trained_run["histogram_plot"]["type"] == "matplotlib"
+    assert trained_run["histogram_plot"]["plot"].startswith("data:image/")
+
+
+def test_truth_fasta_on_either_strand_gives_the_bam_truths_identities(client, example, example_run,
+                                                                      tmp_path):
+    """Half the ZMWs in a FASTA, named movie/zmw, every other one reverse-complemented,
+    plus a record of no ZMW: identities equal those with truth_to_ccs.bam."""
+    truth = list(truth_of(example).items())[::2]
+    fasta = tmp_path / "my_truth.fasta"
+    with open(fasta, "w") as handle:
+        for index, (draft, sequence) in enumerate(truth):
+            movie, zmw = draft.split("/")[:2]
+            sequence = reverse_complement(sequence) if index % 2 else sequence
+            handle.write(f">{movie}/{zmw} true insert\n{sequence}\n")
+        handle.write(">chr1\nACGTACGTACGT\n")
+    result = call(client, example / "subreads_to_ccs.bam", example / "ccs.bam", truth=fasta)
+    assert "Done" in result["status"], dump(result)
+    assert result["numbers"]["truth"] == {"file": "my_truth.fasta", "records": 11, "zmws_with_truth": 10}
+    assert result["numbers"]["identity"]["reads"] == 10
+    assert "Identity to the true sequence (10 reads)" in result["numbers_text"]
+    with_bam = {row["read"]: row for row in table_rows(example_run["table"])}
+    with_truth = {draft for draft, _ in truth}
+    for row in table_rows(result["table"]):
+        for column in ("identity before %", "identity after %"):
+            if row["read"] in with_truth:
+                assert row[column] == with_bam[row["read"]][column]
+            else:
+                assert row[column] is None or np.isnan(row[column])
+
+
+def test_without_truth_there_is_no_identity(client, example):
+    result = call(client, example / "subreads_to_ccs.bam", example / "ccs.bam")
+    assert result["numbers"]["identity"] is None and result["numbers"]["empirical_yield_bases"] is None
+    assert "truth" not in result["numbers"]
+    assert "identity before %" not in result["table"]["headers"]
+    assert "Identity" not in result["numbers_text"] and "Yield at Q30" in result["numbers_text"]
+
+
+def test_bad_truth_files_get_clear_messages(client, example, text_file, tmp_path):
+    fastq = tmp_path / "truth.fastq"
+    fastq.write_text("@m64001_000020_000000/4194304\nACGT\n+\n!!!!\n")
+    unrelated = tmp_path / "genome.fasta"
+    unrelated.write_text(">chr1 a genome, not ZMWs\nACGTACGTAC\n>chr2\nACGT\n")
+    cases = {
+        "notes.txt cannot serve as the truth: it looks like a text file": text_file,
+        "truth.fastq cannot serve as the truth: it looks like FASTQ": fastq,
+        "ccs.bam is an unaligned BAM (no @SQ lines)": example / "ccs.bam",
+        "subreads_to_ccs.bam holds subreads (READTYPE=SUBREAD), not true sequences": (
+            example / "subreads_to_ccs.bam"),
+        "genome.fasta: none of its 2 sequences belongs to a ZMW of ccs.bam": unrelated,
+    }
+    for expected, truth in cases.items():
+        result = call(client, example / "subreads_to_ccs.bam", example / "ccs.bam", truth=truth)
+        status = result["status"]
+        assert expected in status and "dczoo-error" in status, status
+        assert "Traceback" not in status and "/tmp/" not in status
+        assert result["table"] is None or not result["table"]["data"]
+
+
+def test_messages_render_markdown_and_escape_file_names(client, example, space_app, tmp_path):
+    sam = tmp_path / "aligned.sam"
+    sam.write_text("@HD\tVN:1.6\n@SQ\tSN:ref\tLN:10\n")
+    status = call(client, sam, example / "ccs.bam")["status"]
+    assert "<code>samtools view -b</code>" in status and "`" not in status, status
+    # Gradio drops < and > from uploaded names; a message still escapes what it shows.
+    message = space_app._message("ok", "<script>x</script>.bam: Click **Correct**.")
+    assert message == ('<div class="dczoo-ok">&lt;script&gt;x&lt;/script&gt;.bam: '
+                       'Click <b>Correct</b>.</div>')
+
+
+def test_each_stage_is_shown_with_a_progress_bar(client, example):
+    """Status lines name each stage in order; the gr.Progress bar moves too
+    (seen deterministically while the run waits for the one-run lock)."""
+    import space_jobs
+
+    handle = gradio_client.handle_file
+    descriptions = set()
+    with space_jobs.RUN_LOCK:  # as if another visitor's run were going on
+        job = client.submit(handle(str(example / "subreads_to_ccs.bam")),
+                            handle(str(example / "ccs.bam")), "tiny", 0, 45, None,
+                            api_name="/correct")
+        deadline = time.time() + 60
+        while "Waiting for the run before yours" not in descriptions:
+            assert time.time() < deadline, "no progress update while waiting"
+            descriptions.update(p.desc for p in job.status().progress_data or [])
+            time.sleep(0.05)
+    while not job.done():
+        descriptions.update(p.desc for p in job.status().progress_data or [])
+        time.sleep(0.05)
+    statuses = [out[0] for out in job.outputs()]
+    assert "Done" in statuses[-1], statuses[-1]
+    assert "waiting for the run before yours" in statuses[0]
+    firsts = [next(i for i, text in enumerate(statuses) if f"<b>{word}" in text) for word in STAGE_WORDS]
+    assert firsts == sorted(firsts), statuses
+    model = next(text for text in statuses if "<b>model batches" in text)
+    assert re.search(r"\d+ of 20 ZMWs preprocessed, [1-9]\d* windows through the model", model)

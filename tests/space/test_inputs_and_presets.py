@@ -62,3 +62,32 @@ def test_resolve_falls_back_or_explains(test_presets):
         catalog.resolve("nope")
     with pytest.raises(ValueError, match="reuse built-in names"):
         space_presets.PresetCatalog({"student_4layer": test_presets["tiny"]})
+
+
+def test_truth_from_gzipped_fasta_and_truth_bam(example, tmp_path):
+    checked = space_inputs.check_inputs(example / "subreads_to_ccs.bam", example / "ccs.bam")
+    from_bam = space_inputs.load_truth_file(example / "truth_to_ccs.bam", checked.draft_names)
+    assert not from_bam.either_strand and from_bam.records == 20 and len(from_bam.sequences) == 20
+    first = checked.draft_names[0]
+    assert set(from_bam.sequences) == {space_inputs.zmw_key(name) for name in checked.draft_names}
+    fasta = tmp_path / "truth.fa.gz"
+    key = space_inputs.zmw_key(first)
+    fasta.write_bytes(gzip.compress(f">{key}/truth\n{from_bam.sequences[key]}\n>other/1\nACGT\n".encode()))
+    from_fasta = space_inputs.load_truth_file(fasta, checked.draft_names)
+    assert from_fasta.either_strand and from_fasta.records == 2 and from_fasta.name == "truth.fa.gz"
+    assert from_fasta.sequences == {key: from_bam.sequences[key]}
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "is empty"),
+    (b">m64001_000020_000000/4194304\n", "no sequence in the FASTA file"),
+    (b">chr1\nACGT\n", "none of its 1 sequences belongs to a ZMW of ccs.bam"),
+    (b"@m64001_000020_000000/4194304\nACGT\n+\n!!!!\n", "it looks like FASTQ"),
+])
+def test_bad_truth_messages(example, tmp_path, content, expected):
+    checked = space_inputs.check_inputs(example / "subreads_to_ccs.bam", example / "ccs.bam")
+    path = tmp_path / "truth.fasta"
+    path.write_bytes(content)
+    with pytest.raises(DczooInputError, match=expected) as error:
+        space_inputs.load_truth_file(path, checked.draft_names)
+    assert str(tmp_path) not in str(error.value) and str(error.value).startswith("truth.fasta")
