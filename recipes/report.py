@@ -53,6 +53,47 @@ def _share_text(comparison):
     return text if any(v != v for v in interval) else text + f" [{interval[0]:.1%}, {interval[1]:.1%}]"
 
 
+def unpaired_comparisons(results, teacher="teacher_6layer", control_suffix="_nodistill"):
+    """Each student's share of the teacher's gain from the set totals alone.
+
+    For a student evaluated in another run than the teacher (merged with
+    `--merge`), where evaluate.py could not pair their reads: the same
+    numbers as `evaluate.model_comparisons` gives, without intervals.
+
+    Args:
+        results: results dict (merged or not).
+        teacher: str, the teacher's entry.
+        control_suffix: str, the suffix of the non-distilled twins.
+
+    Returns:
+        dict "student vs teacher" -> set -> comparison (`gain_share_interval` None).
+
+    Example:
+    ```python
+    unpaired_comparisons(merge_results([teacher_run, student_run]))["student_4layer vs teacher_6layer"]["test"]
+    ```
+    """
+    if teacher not in results:
+        return {}
+    found = {}
+    for name in _models(results):
+        if not name.startswith("student_") or name.endswith(control_suffix):
+            continue
+        per_set = {}
+        for set_name in _sets(results):
+            if set_name not in results[name] or set_name not in results[teacher]:
+                continue
+            draft = _yield(results["draft"], set_name, "30")
+            yield_a, yield_b = _yield(results[name], set_name, "30"), _yield(results[teacher], set_name, "30")
+            per_set[set_name] = {
+                "reads": results[name][set_name].get("reads"), "yield_a": yield_a, "yield_b": yield_b,
+                "draft_yield": draft, "gain_share": (yield_a - draft) / (yield_b - draft)
+                if yield_b != draft else float("nan"), "gain_share_interval": None,
+            }
+        found[f"{name} vs {teacher}"] = per_set
+    return found
+
+
 def student_check_rows(results, teacher="teacher_6layer", control_suffix="_nodistill"):
     """The students issue's checks as (check, measured, holds) tuples.
 
@@ -64,7 +105,8 @@ def student_check_rows(results, teacher="teacher_6layer", control_suffix="_nodis
     (benchmarks/bench_correct_presets.py), not part of this report.
     """
     rows = []
-    comparisons = results.get("comparisons", {})
+    comparisons = dict(unpaired_comparisons(results, teacher, control_suffix))
+    comparisons.update(results.get("comparisons", {}))
     for pair, per_set in comparisons.items():
         a, b = pair.split(" vs ")
         for set_name in _sets(results):

@@ -59,6 +59,22 @@ def test_share_check_fails_below_95_percent_and_the_interval_is_paired():
     assert any("does not hold" in line for line in lines)
 
 
+def test_share_of_the_teachers_gain_from_separate_runs_has_no_interval():
+    def run(name, q30):
+        entry = dict(_entry(q30), handle=name)
+        entry["test"]["reads"] = 1000
+        return {"draft": _entry(100), name: entry,
+                "sets": {"test": "own test set"}}
+
+    merged = report.merge_results([run("teacher_6layer", 300), run("student_4layer", 289)])
+    measured, holds = _checks(merged)[
+        "test: student_4layer keeps >= 95% of teacher_6layer's Q30 yield gain over the draft"]
+    assert measured.startswith("94.5% (gain +189 vs +200") and not holds
+    merged = report.merge_results([run("teacher_6layer", 300), run("student_4layer", 291)])
+    assert _checks(merged)[
+        "test: student_4layer keeps >= 95% of teacher_6layer's Q30 yield gain over the draft"][1]
+
+
 def test_merge_combines_runs_on_the_same_sets_and_refuses_others(tmp_path, monkeypatch):
     import json
 
