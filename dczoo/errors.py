@@ -21,7 +21,7 @@ EXIT_INTERRUPTED = 130
 
 EXIT_STATUSES = (
     (EXIT_SUCCESS, "success"),
-    (EXIT_NO_READ_PASSED, "dczoo correct: ZMWs were processed but no read passed the filters"),
+    (EXIT_NO_READ_PASSED, "dczoo correct, dczoo merge: ZMWs were processed but no read passed the filters"),
     (EXIT_BAD_INPUT, "bad input, option or path (an output that would overwrite an input, "
                      "a preset that fails its integrity check, ...); nothing was written"),
     (EXIT_OUTPUT_FAILED, "an output could not be written: the operating system refused it "

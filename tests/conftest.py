@@ -22,3 +22,22 @@ def shared_dir():
 def reference_dir(shared_dir):
     """The reference implementation's outputs (../shared/data/reference)."""
     return shared_dir / "data" / "reference"
+
+
+@pytest.fixture(scope="session")
+def example():
+    """(subreads_to_ccs.bam, ccs.bam) of the bundled example (20 simulated ZMWs)."""
+    from dczoo.examples import example_dir
+
+    folder = example_dir()
+    return folder / "subreads_to_ccs.bam", folder / "ccs.bam"
+
+
+@pytest.fixture(scope="session")
+def tiny_preset(tmp_path_factory):
+    """A preset folder of `tests.models.tiny.tiny_corrector()` (with its sha256 manifest)."""
+    from tests.models.tiny import tiny_corrector
+
+    folder = tmp_path_factory.mktemp("tiny") / "tiny_preset"
+    tiny_corrector().save_to_preset(folder)
+    return folder

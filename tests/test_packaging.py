@@ -176,3 +176,12 @@ def _skip_unless_index_reachable():
         _INDEX["url"] = url
     if not _INDEX["reachable"]:
         pytest.skip(f"the package index cannot be reached ({_INDEX['url']} did not answer)")
+
+
+def test_sdist_manifest_lists_the_workflow(metadata):
+    """`dczoo workflow` needs its Snakefile, config example and SLURM profile in the package."""
+    _, sources = metadata
+    listed = set(sources.read_text().splitlines())
+    for path in ("dczoo/workflow/Snakefile", "dczoo/workflow/config.example.yaml",
+                 "dczoo/workflow/profiles/slurm/config.yaml"):
+        assert path in listed, path

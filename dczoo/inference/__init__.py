@@ -7,6 +7,8 @@ Public API (imported on first use, so `import dczoo.inference` stays light):
 * `run_correction(...)` and `CorrectionOptions`: the engine behind
   `dczoo correct` (writes FASTQ/BAM atomically plus a summary JSON).
 * `filter_reads(...)`: the engine behind `dczoo filter`.
+* `merge_shards(...)`: the engine behind `dczoo merge` (the shards of
+  `--chunk i/N` runs -> one file in single-run order).
 * Engines (`Engine`, `load_engine`): `BatchedPredictor` (keras) and, for
   the `onnxruntime` engine, `OnnxPredictor` and `load_onnx_corrector`.
 * Building blocks: `ZmwCorrector` (emits a `ZmwResult` per ZMW, which
@@ -36,6 +38,7 @@ _EXPORTS = {
     "load_corrector": "model_loading",
     "load_engine": "engine",
     "load_onnx_corrector": "onnx_engine",
+    "merge_shards": "merge",
     "probabilities_to_calls": "quality",
     "run_correction": "pipeline",
     "skip_mask": "window_skipping",

@@ -265,6 +265,7 @@ class _ReadSink:
         if result.read is not None:
             if self.writer is not None:
                 self.writer.write(result.read)
+                self.stats.add_read(result.zmw.ordinal)
             if self.reads is not None:
                 self.reads.append(result.read)
         if self.progress is not None:
@@ -384,7 +385,9 @@ def run_correction(
     summary_path = _summary_path(output, summary_path)
     _check_inputs(subreads_to_ccs, ccs_bam, model, output, summary_path)
     _check_kinetics(options, output)
-    stats = RunStats(subreads_to_ccs, ccs_bam, output, command_line)
+    from dczoo.data.pipeline import parse_chunk
+
+    stats = RunStats(subreads_to_ccs, ccs_bam, output, command_line, chunk=parse_chunk(options.chunk))
     engine = load_engine(model, options.engine, options.precision, options.batch_size,
                          options.jit_compile, verify=options.verify)
     own = engine.quality_calibration

@@ -165,6 +165,30 @@ def _iter_bam(path):
         bam.close()
 
 
+def iter_reads(path):
+    """Streams the reads of a FASTQ (optionally gzipped) or BAM file.
+
+    Args:
+        path: str. `.bam`, or `.fastq`/`.fq` (optionally `.gz`).
+
+    Yields:
+        `(name, sequence, qualities, record)`: str, str, uint8 array of
+        phred qualities, and the `pysam.AlignedSegment` for BAM (None for
+        FASTQ).
+
+    Raises:
+        DczooInputError: a truncated or malformed file, or a read without
+            qualities (file and read named).
+
+    Example:
+    ```python
+    for name, sequence, qualities, record in iter_reads("corrected.fastq.gz"):
+        print(name, len(sequence))
+    ```
+    """
+    return _iter_bam(path) if os.fspath(path).lower().endswith(".bam") else _iter_fastq(path)
+
+
 def filter_reads(input_path, output_path, min_quality):
     """Writes the reads of `input_path` whose average quality is >= `min_quality`.
 
@@ -199,7 +223,7 @@ def filter_reads(input_path, output_path, min_quality):
         raise DczooInputError(f"{output_path}: output must be .fastq, .fq (optionally .gz) or .bam")
     check_number("--min-quality", min_quality, minimum=0)
     check_paths(inputs=[("--input", input_path)], files=[("--output", output_path)])
-    reads = _iter_bam(input_path) if is_bam else _iter_fastq(input_path)
+    reads = iter_reads(input_path)
     decimals = None if is_bam else 5
     counts = {"total": 0, "kept": 0, "filtered": 0}
     if out_bam:

@@ -16,13 +16,10 @@ from dczoo.data.kinetics import decode_codec_v1, encode_codec_v1
 from dczoo.data.zmw_groups import ZmwGroup
 from dczoo.data.zmw_processing import PreprocessConfig, process_zmw
 from dczoo.errors import DczooInputError
-from dczoo.examples import example_dir
 from dczoo.inference.bam_writer import read_to_segment
 from dczoo.inference.pipeline import correct
 from dczoo.inference.read_filter import ReadFilter
 from dczoo.inference.zmw_corrector import ZmwCorrector
-
-from tests.models.tiny import tiny_corrector
 
 VOCAB = " ATCG"
 
@@ -277,19 +274,6 @@ def read_tags(read):
     k = read.kinetics
     return {"fi": k.fi.tolist(), "fp": k.fp.tolist(), "ri": k.ri.tolist(), "rp": k.rp.tolist(),
             "fn": k.fn, "rn": k.rn}
-
-
-@pytest.fixture(scope="module")
-def example():
-    folder = example_dir()
-    return folder / "subreads_to_ccs.bam", folder / "ccs.bam"
-
-
-@pytest.fixture(scope="module")
-def tiny_preset(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny") / "tiny_preset"
-    tiny_corrector().save_to_preset(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")
