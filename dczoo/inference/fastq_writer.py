@@ -1,6 +1,7 @@
 """Writing corrected reads as FASTQ (plain, or gzip for `.gz` paths)."""
 
 import gzip
+import io
 
 from dczoo.atomic import AtomicRecordWriter
 
@@ -26,8 +27,32 @@ def format_fastq_record(read):
     return f"@{read.name}\n{read.sequence}\n+\n{read.quality_string}\n"
 
 
+class _GzipText(io.TextIOWrapper):
+    """Text into a gzip file whose header holds no file name and time 0, so
+    the same reads always give the same bytes (reruns, merged shards)."""
+
+    def __init__(self, path, compresslevel=6):
+        self._raw = open(path, "wb")
+        try:
+            compressed = gzip.GzipFile(filename="", mode="wb", compresslevel=compresslevel,
+                                       fileobj=self._raw, mtime=0)
+        except BaseException:
+            self._raw.close()
+            raise
+        super().__init__(compressed, encoding="utf-8")
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
 class FastqWriter(AtomicRecordWriter):
     """Writes reads to a FASTQ file that appears only on `commit()`.
+
+    A `.gz` path is written gzip-compressed with a header that holds no file
+    name and no time: the same reads give the same bytes.
 
     `write(read)` appends one read (a `CorrectedRead`); see
     `dczoo.atomic.AtomicRecordWriter` for commit, abort and errors.
@@ -46,7 +71,7 @@ class FastqWriter(AtomicRecordWriter):
 
     def _open(self, temporary_path):
         if self.path.lower().endswith(".gz"):
-            return gzip.open(temporary_path, "wt", compresslevel=6)
+            return _GzipText(temporary_path)
         return open(temporary_path, "w")
 
     def _write(self, read):
