@@ -31,6 +31,7 @@ import space_presets  # noqa: E402
 from dczoo.constants import MAX_BASE_QUALITY  # noqa: E402
 from dczoo.inference.read_filter import DEFAULT_MIN_QUALITY  # noqa: E402
 from dczoo.inference.window_skipping import DEFAULT_SKIP_WINDOWS_ABOVE  # noqa: E402
+from dczoo.native_logs import quiet_native_logs  # noqa: E402
 from space_jobs import BackgroundJob, RunCancelled  # noqa: E402
 
 LOG = logging.getLogger("dczoo.space")
@@ -432,9 +433,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=None, help="address to serve on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="keep TensorFlow's and absl's start-up log lines (hidden by default)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    launch(build_app(), host=args.host, port=args.port)
+    # The first correction imports the Keras backend in a worker thread; its
+    # native start-up lines stay hidden for the app's whole life, as in the CLI.
+    with quiet_native_logs(enabled=not args.verbose):
+        return launch(build_app(), host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

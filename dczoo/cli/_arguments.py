@@ -81,7 +81,7 @@ def add_verbose(parser):
     """Adds `--verbose` (every command has it; `dczoo.cli.main` adds it).
 
     Without it, TensorFlow's C++ start-up lines (absl, oneDNN, CPU
-    features) are kept off stderr (`dczoo.cli._native_logs`). Adding it
+    features) are kept off stderr (`dczoo.native_logs`). Adding it
     twice is a no-op.
 
     Args:

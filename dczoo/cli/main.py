@@ -8,7 +8,7 @@ reached, 130 on Ctrl-C.
 
 Every command takes `--verbose`; without it, TensorFlow's C++ start-up lines
 (absl, oneDNN, CPU features) are kept off stderr
-(`dczoo.cli._native_logs.quiet_native_logs`).
+(`dczoo.native_logs.quiet_native_logs`).
 """
 
 import argparse
@@ -17,7 +17,6 @@ import pkgutil
 import sys
 
 from dczoo.cli._arguments import add_verbose
-from dczoo.cli._native_logs import quiet_native_logs
 from dczoo.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -26,6 +25,7 @@ from dczoo.errors import (
     describe_os_error,
     exit_status_help,
 )
+from dczoo.native_logs import quiet_native_logs
 from dczoo.version import __version__
 
 _NOT_COMMANDS = {"__init__", "main"}

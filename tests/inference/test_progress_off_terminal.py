@@ -1,7 +1,7 @@
 """Progress and logging of batch jobs: with stderr in a file, `dczoo correct`,
 `preprocess` and `simulate` write progress lines (`dczoo.progress`), `--quiet`
 writes none, and TensorFlow's C++ start-up lines stay off stderr unless
-`--verbose` (`dczoo.cli._native_logs`)."""
+`--verbose` (`dczoo.native_logs`)."""
 
 import importlib.util
 import io
@@ -13,8 +13,8 @@ import types
 
 import pytest
 
+from dczoo import native_logs as _native_logs
 from dczoo import progress as progress_module
-from dczoo.cli import _native_logs
 from dczoo.cli import main as main_module
 from dczoo.cli.main import main
 from dczoo.errors import DczooInputError

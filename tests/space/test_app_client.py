@@ -1,5 +1,6 @@
 """The Space served on 127.0.0.1 and called with gradio_client on the bundled example."""
 
+import os
 import re
 import threading
 import time
@@ -423,3 +424,17 @@ def test_each_stage_is_shown_with_a_progress_bar(client, example):
     assert firsts == sorted(firsts), statuses
     model = next(text for text in statuses if "<b>model batches" in text)
     assert re.search(r"\d+ of 20 ZMWs preprocessed, [1-9]\d* windows through the model", model)
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_main_hides_native_start_up_lines_unless_verbose(space_app, monkeypatch, verbose):
+    """The app's life runs inside `quiet_native_logs`: TF_CPP_MIN_LOG_LEVEL is 2
+    while it serves (the CLI's rule), untouched with --verbose."""
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    seen = []
+    monkeypatch.setattr(space_app, "build_app", lambda: "app")
+    monkeypatch.setattr(space_app, "launch", lambda app, host, port: seen.append(
+        os.environ.get("TF_CPP_MIN_LOG_LEVEL")))
+    space_app.main(["--verbose"] if verbose else [])
+    assert seen == ([None] if verbose else ["2"])
+    assert "TF_CPP_MIN_LOG_LEVEL" not in os.environ  # restored when the app stops
