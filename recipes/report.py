@@ -18,7 +18,7 @@ def _gain(results, name, quality="30"):
 
 
 def _models(results):
-    return [k for k in results if k not in ("draft", "sets", "merged_from", "comparisons")]
+    return [k for k in results if k not in ("draft", "sets", "merged_from", "comparisons", "speed_from")]
 
 
 def _sets(results):
@@ -340,7 +340,8 @@ def _figures(results, out, teacher):
                         color="gray" if control else "C0", capsize=3)
             ax.annotate(m, (r["windows_per_second"], over), textcoords="offset points",
                         xytext=(4, 8 if k % 2 else -12), fontsize=8)
-        ax.set_xlabel("model windows/s on this CPU (TensorFlow, batch 256)")
+        backend = (results.get("speed_from") or {}).get("backend") or "tensorflow"
+        ax.set_xlabel(f"model windows/s on this CPU ({backend}, batch 256)")
         ax.set_ylabel("yield at empirical Q30 over draft (95% interval)")
         ax.set_title("yield vs speed (o: shipped presets, x: not distilled)")
         ax.margins(x=0.25, y=0.15)
@@ -410,6 +411,8 @@ def main(argv=None):
     parser.add_argument("--test-sim", default="?")
     parser.add_argument("--test-windows", default="?")
     parser.add_argument("--shift-dir", default="")
+    parser.add_argument("--speed", default=None,
+                        help="measure_speed.py JSON: windows/s of the models (for runs made with --no-speed)")
     parsed = parser.parse_args(argv)
     if parsed.merge:
         parts = []
@@ -418,14 +421,35 @@ def main(argv=None):
                 parts.append(json.load(f))
         data = merge_results(parts)
         data["merged_from"] = {"folders": parsed.merge, "command": "python recipes/report.py --merge "
-                               + " ".join(parsed.merge) + f" --out {parsed.out} --teacher {parsed.teacher}"}
-        os.makedirs(parsed.out, exist_ok=True)
-        with open(os.path.join(parsed.out, "results.json"), "w") as f:
-            json.dump(data, f, indent=1, default=str)
+                               + " ".join(parsed.merge) + f" --out {parsed.out} --teacher {parsed.teacher}"
+                               + (f" --speed {parsed.speed}" if parsed.speed else "")}
     else:
         with open(os.path.join(parsed.out, "results.json")) as f:
             data = json.load(f)
+    if parsed.speed:
+        add_speed(data, parsed.speed)
+    if parsed.merge or parsed.speed:
+        os.makedirs(parsed.out, exist_ok=True)
+        with open(os.path.join(parsed.out, "results.json"), "w") as f:
+            json.dump(data, f, indent=1, default=str)
     write_report(data, parsed)
+
+
+def add_speed(results, path):
+    """Puts the windows/s of a `measure_speed.py` JSON into `results`.
+
+    Args:
+        results: results dict (changed in place).
+        path: str. The JSON; its models missing from `results` are refused.
+    """
+    with open(path) as f:
+        speed = json.load(f)
+    unknown = sorted(set(speed["windows_per_second"]) - set(_models(results)))
+    if unknown:
+        raise ValueError(f"{path}: models not in the results: {', '.join(unknown)}")
+    for name, value in speed["windows_per_second"].items():
+        results[name]["windows_per_second"] = value
+    results["speed_from"] = {"file": path, "backend": speed.get("backend"), "cpus": speed.get("cpus")}
 
 
 if __name__ == "__main__":

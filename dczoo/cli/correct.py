@@ -109,6 +109,10 @@ def register(subparsers):
     speed.add_argument("--cpus", type=number(minimum=0, whole=True), default=default_cpus(),
                        help="preprocessing worker processes; 0 or 1 uses a background "
                        f"thread (default {default_cpus()} on this machine)")
+    speed.add_argument("--threads", type=number(minimum=1, whole=True), default=None,
+                       help="CPU threads of the model's runtime: ONNX Runtime's intra-op threads, "
+                       "PyTorch's and TensorFlow's thread pools; JAX takes only 1 (the summary's "
+                       "model_threads says what applied) (default: all cores)")
     speed.add_argument("--chunk", help="only ZMWs i, i+N, i+2N, ... (0-based), given as i/N")
     speed.add_argument("--quiet", action="store_true",
                        help="no progress bar, no progress lines and no final message "
@@ -149,6 +153,7 @@ def _run(args):
         batch_size=args.batch_size,
         batch_zmws=args.batch_zmws,
         cpus=args.cpus,
+        threads=args.threads,
         skip_windows_above=args.skip_windows_above,
         min_quality=args.min_quality,
         min_length=args.min_length,

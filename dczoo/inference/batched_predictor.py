@@ -177,7 +177,8 @@ class BatchedPredictor(Engine):
         self._forward = self._build_call()
 
     @classmethod
-    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto", verify=True):
+    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto", verify=True,
+             threads=None):
         """The keras engine of a preset, checkpoint or model (`load_corrector`).
 
         Args:
@@ -186,18 +187,26 @@ class BatchedPredictor(Engine):
             batch_size: int or None (`DEFAULT_BATCH_SIZE`).
             jit_compile: bool or "auto".
             verify: bool. See `load_corrector`.
+            threads: int or None. Threads of the Keras backend's runtime
+                (`limit_model_threads`), set before the model is built.
 
         Returns:
             `BatchedPredictor`.
         """
+        import keras
+
         from dczoo.inference.model_loading import load_corrector
+        from dczoo.inference.threads import limit_model_threads
 
         if isinstance(model, (str, os.PathLike)) and os.fspath(model).lower().endswith(".onnx"):
             raise DczooInputError(
                 f"--model {os.fspath(model)}: an ONNX model runs with --engine onnxruntime"
             )
+        applied = limit_model_threads(threads, keras.backend.backend())
         model, description = load_corrector(model, precision, verify=verify)
-        return cls(model, batch_size or cls.default_batch_size, jit_compile, description)
+        engine = cls(model, batch_size or cls.default_batch_size, jit_compile, description)
+        engine.threads = applied
+        return engine
 
     def _geometry_source(self):
         return self.model.backbone

@@ -43,6 +43,8 @@ class Engine:
         n_predicted: int. Windows predicted so far (without padding).
         n_padded: int. Padding windows computed so far.
         compiled_shapes: set of int, the batch sizes the model ran with.
+        threads: dict. The model runtime's thread cap, as
+            `dczoo.inference.threads.limit_model_threads` reported it.
 
     Example:
     ```python
@@ -66,9 +68,11 @@ class Engine:
         self.n_predicted = 0
         self.n_padded = 0
         self.compiled_shapes = set()
+        self.threads = {"requested": None, "applied": "runtime default"}
 
     @classmethod
-    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto", verify=True):
+    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto", verify=True,
+             threads=None):
         """The engine of a model handle (see `load_engine`)."""
         raise NotImplementedError
 
@@ -167,7 +171,7 @@ class Engine:
 
 
 def load_engine(model=None, engine="keras", precision="float32", batch_size=None,
-                jit_compile="auto", verify=True):
+                jit_compile="auto", verify=True, threads=None):
     """Opens the engine that runs a correction.
 
     Args:
@@ -181,9 +185,11 @@ def load_engine(model=None, engine="keras", precision="float32", batch_size=None
         jit_compile: bool or "auto". XLA for the TensorFlow backend.
         verify: bool. Check a preset against the sha256 manifest of its
             metadata.json (keras engine; see `load_corrector`).
+        threads: int or None. CPU threads of the model's runtime
+            (`dczoo.inference.threads.limit_model_threads`; None: its default).
 
     Returns:
-        `Engine`.
+        `Engine`, with `threads` (what `limit_model_threads` reported).
 
     Raises:
         DczooInputError: an unknown engine, or a model or precision the
@@ -199,4 +205,4 @@ def load_engine(model=None, engine="keras", precision="float32", batch_size=None
         raise DczooInputError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
     cls = getattr(importlib.import_module("dczoo.inference"), _ENGINE_CLASSES[engine])
     return cls.load(model, precision=precision, batch_size=batch_size, jit_compile=jit_compile,
-                    verify=verify)
+                    verify=verify, threads=threads)

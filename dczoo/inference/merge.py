@@ -12,7 +12,7 @@ for BAM, the header are those of a single run, except the dczoo `@PG` line,
 whose `CL` is the merge's command line.
 
 Before anything is written, the shards must be one run's shards: the same
-inputs (`input_fingerprints`), model, settings (except `chunk`, `cpus` and
+inputs (`input_fingerprints`), model, settings (except `chunk`, `cpus`, `threads` and
 `batch_zmws`, which change how a shard was computed, not what it holds) and
 dczoo version; every chunk `0/N` ... `N-1/N` exactly once; one format
 (FASTQ, gzipped FASTQ or BAM) matching the output's. A shard whose reads do
@@ -37,7 +37,7 @@ from dczoo.paths import check_paths
 from dczoo.version import __version__
 
 # Settings that change how a shard was computed, not the reads it holds.
-FREE_SETTINGS = ("chunk", "cpus", "batch_zmws")
+FREE_SETTINGS = ("chunk", "cpus", "threads", "batch_zmws")
 # Summary entries whose numbers add up over the shards.
 _ADDED = ("zmws", "zmws_dropped", "windows", "outcomes", "reads_written", "preprocessing_counters",
           "timings_s")

@@ -196,7 +196,8 @@ class OnnxPredictor(Engine):
         super().__init__(model, batch_size)
 
     @classmethod
-    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto", verify=True):
+    def load(cls, model, precision="float32", batch_size=None, jit_compile="auto", verify=True,
+             threads=None):
         """The onnxruntime engine of an `.onnx` file (`load_onnx_corrector`).
 
         Args:
@@ -205,6 +206,8 @@ class OnnxPredictor(Engine):
             batch_size: int or None (`DEFAULT_ONNX_BATCH_SIZE`).
             jit_compile: ignored.
             verify: ignored (an `.onnx` file carries no preset manifest).
+            threads: int or None. Intra-op threads of the session (None:
+                ONNX Runtime's default); ignored for an open `OnnxCorrector`.
 
         Returns:
             `OnnxPredictor`.
@@ -214,8 +217,13 @@ class OnnxPredictor(Engine):
                 f"--precision {precision} applies to the keras engine; for an int8 "
                 "ONNX model export with `dczoo export ... --int8`"
             )
-        model, _ = load_onnx_corrector(model)
-        return cls(model, batch_size or cls.default_batch_size)
+        from dczoo.inference.threads import limit_model_threads
+
+        applied = limit_model_threads(threads, cls.backend)
+        model, _ = load_onnx_corrector(model, threads)
+        engine = cls(model, batch_size or cls.default_batch_size)
+        engine.threads = applied
+        return engine
 
     def _geometry_source(self):
         return self.model

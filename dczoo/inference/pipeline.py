@@ -64,6 +64,8 @@ class CorrectionOptions:
             `default_batch_size` (256 for Keras, 64 for ONNX Runtime).
         batch_zmws: int. ZMWs preprocessed ahead of the model (memory).
         cpus: int. Preprocessing worker processes; 0 or 1 uses a thread.
+        threads: int or None. CPU threads of the model's runtime (None: its
+            default, all cores; see `dczoo.inference.threads`).
         skip_windows_above: float. Windows whose draft average quality is
             above this keep the draft (0: every window runs the model).
         min_quality: float. Minimum average read quality.
@@ -96,6 +98,7 @@ class CorrectionOptions:
     batch_size: int = None
     batch_zmws: int = DEFAULT_BATCH_ZMWS
     cpus: int = dataclasses.field(default_factory=default_cpus)
+    threads: int = None
     skip_windows_above: float = DEFAULT_SKIP_WINDOWS_ABOVE
     min_quality: float = DEFAULT_MIN_QUALITY
     min_length: int = 0
@@ -121,6 +124,7 @@ class CorrectionOptions:
             ("--batch-size", self.batch_size, 1, None, whole),
             ("--batch-zmws", self.batch_zmws, 1, None, whole),
             ("--cpus", self.cpus, 0, None, whole),
+            ("--threads", self.threads, 1, None, whole),
             ("--skip-windows-above", self.skip_windows_above, 0, None, real),
             ("--min-quality", self.min_quality, 0, None, real),
             ("--min-length", self.min_length, 0, None, whole),
@@ -131,7 +135,7 @@ class CorrectionOptions:
         problems = [
             number_problem(label, value, low, high, integer)
             for label, value, low, high, integer in ranges
-            if value is not None or label != "--batch-size"
+            if value is not None or label not in ("--batch-size", "--threads")
         ]
         problems = [problem for problem in problems if problem]
         if problems:
@@ -389,7 +393,7 @@ def run_correction(
 
     stats = RunStats(subreads_to_ccs, ccs_bam, output, command_line, chunk=parse_chunk(options.chunk))
     engine = load_engine(model, options.engine, options.precision, options.batch_size,
-                         options.jit_compile, verify=options.verify)
+                         options.jit_compile, verify=options.verify, threads=options.threads)
     own = engine.quality_calibration
     calibration = QualityCalibration.parse(
         own if options.dc_calibration is None else options.dc_calibration, "--dc-calibration"

@@ -212,6 +212,7 @@ class RunStats:
             "output_written": self.output is not None and exit_status == 0,
             "exit_status": exit_status,
             "model": engine.description(),
+            "model_threads": dict(engine.threads),
             "settings": settings,
             "zmws": counts["zmws"],
             "zmws_dropped": {reason: self.preprocessing.get(counter, 0)

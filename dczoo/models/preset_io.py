@@ -100,9 +100,13 @@ def check_overrides(cls, overrides):
         )
 
 
-def load_preset(cls, handle, load_weights=True, verify=True, **overrides):
-    """Builds a model of class `cls` from a preset; see `from_preset`."""
-    check_overrides(cls, overrides)
+def load_preset(cls, handle, load_weights=True, verify=True, caller=None, **overrides):
+    """Builds a model of class `cls` from a preset; see `from_preset`.
+
+    `caller` is the class whose `from_preset` was called, named in the message
+    about unknown keywords (default `cls`).
+    """
+    check_overrides(caller or cls, overrides)
     source = PresetSource(handle)
     has_config = source.has_file(CONFIG_FILE) or source.builtin is None
     files = {CONFIG_FILE: source.get_file(CONFIG_FILE)} if has_config else {}
@@ -134,10 +138,8 @@ def load_backbone_preset(handle, load_weights=True, verify=True, **overrides):
     from dczoo.models.deepconsensus_backbone import DeepConsensusBackbone
     from dczoo.models.deepconsensus_corrector import DeepConsensusCorrector
 
-    check_overrides(DeepConsensusBackbone, overrides)
-    corrector = load_preset(
-        DeepConsensusCorrector, handle, load_weights=load_weights, verify=verify, **overrides
-    )
+    corrector = load_preset(DeepConsensusCorrector, handle, load_weights=load_weights, verify=verify,
+                            caller=DeepConsensusBackbone, **overrides)
     return corrector.backbone
 
 

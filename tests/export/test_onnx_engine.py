@@ -143,3 +143,11 @@ def test_engine_and_model_must_agree(exported, human_1m):
     with pytest.raises(DczooInputError, match="--int8"):
         run_correction(*human_1m, exported["student"], None, CorrectionOptions(),
                        engine="onnxruntime", precision="int8")
+
+
+def test_threads_set_the_sessions_intra_op_threads(exported):
+    """`--threads N` with onnxruntime: the session runs N intra-op threads."""
+    engine = OnnxPredictor.load(exported["student"], threads=1)
+    assert engine.model.session.get_session_options().intra_op_num_threads == 1
+    assert engine.threads == {"requested": 1, "applied": True}
+    assert OnnxPredictor.load(exported["student"]).model.session.get_session_options().intra_op_num_threads == 0

@@ -112,3 +112,26 @@ def test_shift_set_where_the_draft_has_no_q30_yield():
     assert measured.startswith("draft 0 -> 15,667") and holds
     results["teacher_6layer"] = shift(0, 19.0)
     assert not report.teacher_check_rows(results, "teacher_6layer")[0][2]
+
+
+def test_speed_file_adds_windows_per_second_and_refuses_unknown_models(tmp_path, monkeypatch):
+    import json
+
+    import pytest
+
+    results = {"draft": _entry(100), "teacher_6layer": {"test": {"yield": {"30": 200}}},
+               "student_3layer": {"test": {"yield": {"30": 190}}}}
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    speed = tmp_path / "speed.json"
+    speed.write_text(json.dumps({"windows_per_second": {"teacher_6layer": 150.0, "student_3layer": 290.5},
+                                 "backend": "jax", "cpus": 2}))
+    monkeypatch.setattr(report, "write_report", lambda data, args: None)
+    report.main(["--out", str(tmp_path), "--speed", str(speed)])
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert written["student_3layer"]["windows_per_second"] == 290.5
+    assert written["teacher_6layer"]["windows_per_second"] == 150.0
+    assert written["speed_from"]["backend"] == "jax"
+    assert report._models(written) == ["teacher_6layer", "student_3layer"]
+    speed.write_text(json.dumps({"windows_per_second": {"student_9layer": 1.0}}))
+    with pytest.raises(ValueError, match="not in the results: student_9layer"):
+        report.main(["--out", str(tmp_path), "--speed", str(speed)])

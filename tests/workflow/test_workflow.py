@@ -1,6 +1,7 @@
 """The bundled Snakemake workflow: 3 chunks run locally give the single run's bytes, a rerun after a
 lost shard recomputes only it, and the SLURM profile's dry run renders every job's resources."""
 
+import json
 import os
 import re
 import subprocess
@@ -65,6 +66,10 @@ def test_workflow_gives_the_single_run(fastq_workflow):
     assert report[0].split("\t") == ["chunk", "zmws", "reads_written", "seconds", "zmws_per_s"]
     assert [line.split("\t")[0] for line in report[1:]] == ["0/3", "1/3", "2/3", "total"]
     assert report[-1].split("\t")[1] == "20"
+    for i in range(CHUNKS):  # the job's threads reach the model's runtime
+        shard = json.loads((folder / "corrected.fastq.shards" / f"{i}.fastq.summary.json").read_text())
+        assert shard["settings"]["threads"] == 1
+        assert shard["model_threads"] == {"requested": 1, "applied": True}
 
 
 def test_rerun_recomputes_only_a_lost_shard(fastq_workflow, example, tiny_preset, min_length):
@@ -114,6 +119,8 @@ def test_slurm_profile_dry_run_renders_resources(example, tmp_path):
     merge = next(body for rule, body in jobs if rule == "merge")
     assert "mem_mb=2000" in merge and "runtime=120" in merge
     assert "--chunk 2/3" in log and "--batch-size 128" in log
+    # the job's threads reach dczoo correct (a dry run renders them scaled to this machine's cores)
+    assert re.search(r"--threads \d+ ", log)
     assert not any(tmp_path.glob("corrected.bam*"))
 
 
