@@ -12,6 +12,7 @@ import pytest
 from dczoo.cli.main import main
 from dczoo.workflow import config_example, correct_memory_mb, profile, snakefile
 
+from tests.inference.conftest import human_1m  # noqa: F401
 from tests.workflow.conftest import CHUNKS, assert_same_bam, correct
 
 pytest.importorskip("snakemake", reason="the workflow needs Snakemake (dczoo[workflow])")
@@ -99,6 +100,28 @@ def test_workflow_bam_gives_the_single_run(example, tiny_preset, min_length, tmp
     single = tmp_path / "single.bam"
     assert correct(example, single, tiny_preset, "--min-length", str(min_length)) == 0
     assert_same_bam(tmp_path / "corrected.bam", single)
+
+
+@pytest.mark.parametrize("out", ["corrected.fastq", "corrected.bam"])
+def test_workflow_on_real_reads_gives_the_single_run(human_1m, tiny_preset, tmp_path, out):
+    """The 10 real human_1m ZMWs (long reads, thousands of windows) in 3 chunks: the merged file is
+    the single run's, byte for byte (a BAM: but its @PG command line)."""
+    config = ["--config", f"subreads={human_1m[0]}", f"ccs={human_1m[1]}", f"chunks={CHUNKS}", f"out={out}",
+              f"model={tiny_preset}", "cpus=0", "threads=1", "correct_args=--min-quality 0 --kinetics"
+              if out.endswith(".bam") else "correct_args=--min-quality 0"]
+    status, log = _workflow(tmp_path, "run", "--cores", "2", *config)
+    assert status == 0, log[-3000:]
+    assert _correct_jobs(log) == [0, 1, 2]
+    single = tmp_path / ("single." + out.split(".")[-1])
+    extra = ("--kinetics",) if out.endswith(".bam") else ()
+    assert correct(human_1m, single, tiny_preset, *extra) == 0
+    if out.endswith(".bam"):
+        assert_same_bam(tmp_path / out, single)
+    else:
+        assert (tmp_path / out).read_bytes() == single.read_bytes()
+    merged = json.loads((tmp_path / (out + ".summary.json")).read_text())
+    assert merged["zmws"] == 10 and merged["reads_written"] == json.loads(
+        (tmp_path / (single.name + ".summary.json")).read_text())["reads_written"]
 
 
 def test_slurm_profile_dry_run_renders_resources(example, tmp_path):
