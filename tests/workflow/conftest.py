@@ -14,6 +14,9 @@ import pytest
 from dczoo.cli.main import main
 from dczoo.inference.read_filter import iter_reads
 
+# The real reads of the workflow test on human_1m.
+from tests.inference.conftest import human_1m  # noqa: F401
+
 CHUNKS = 3
 
 

@@ -12,7 +12,6 @@ import pytest
 from dczoo.cli.main import main
 from dczoo.workflow import config_example, correct_memory_mb, profile, snakefile
 
-from tests.inference.conftest import human_1m  # noqa: F401
 from tests.workflow.conftest import CHUNKS, assert_same_bam, correct
 
 pytest.importorskip("snakemake", reason="the workflow needs Snakemake (dczoo[workflow])")
