@@ -2,11 +2,11 @@
 
 One process (KERAS_BACKEND=tensorflow), one machine state, side by side:
 
-* models: the bundled `teacher_6layer` and a 4-layer student made from it
-  (`student_from_teacher(teacher, 4, init="top", copy_rezero_alphas=True,
-  copy_final_norm=True)`; a trained student_4layer preset is used instead
-  when its weights are bundled), each exported to ONNX float32 and int8
-  (ONNX Runtime dynamic quantization);
+* models: the bundled presets of `--models` (default `teacher_6layer` and
+  `student_4layer`; a student without bundled weights is made from the
+  teacher: `student_from_teacher(teacher, N, init="top",
+  copy_rezero_alphas=True, copy_final_norm=True)`), each exported to ONNX
+  float32 and int8 (ONNX Runtime dynamic quantization);
 * model speed: windows/s on real human_1m windows, after a warmup call,
   median of `--repeats` passes, for Keras (TensorFlow, `BatchedPredictor`),
   ONNX Runtime float32 and int8;
@@ -50,20 +50,25 @@ sys.path.insert(0, str(REPO))
 from read_agreement import read_agreement  # noqa: E402
 
 
-def _models():
+def _models(names=("teacher_6layer", "student_4layer")):
+    """The bundled presets `names`, by name; a student without bundled weights is
+    made from the teacher (top init, alphas copied, untrained) and named so."""
     from dczoo.distill import student_from_teacher
     from dczoo.models import DeepConsensusCorrector
     from dczoo.presets import has_bundled_weights
 
     teacher = DeepConsensusCorrector.from_preset("teacher_6layer")
-    if has_bundled_weights("student_4layer"):
-        student = DeepConsensusCorrector.from_preset("student_4layer")
-        student_name = "student_4layer"
-    else:
-        student = student_from_teacher(teacher, 4, init="top", copy_rezero_alphas=True,
-                                       copy_final_norm=True)
-        student_name = "student_4layer (top init, untrained)"
-    return {"teacher_6layer": teacher, student_name: student}
+    models = {}
+    for name in names:
+        if name == "teacher_6layer":
+            models[name] = teacher
+        elif has_bundled_weights(name):
+            models[name] = DeepConsensusCorrector.from_preset(name)
+        else:
+            layers = int(name.split("_")[1][0])
+            models[f"{name} (top init, untrained)"] = student_from_teacher(
+                teacher, layers, init="top", copy_rezero_alphas=True, copy_final_norm=True)
+    return models
 
 
 def _median_rate(run, count, repeats):
@@ -141,7 +146,7 @@ def run(args):
     bundled = example_dir("sim_small")
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_onnx_") as folder:
-        for label, model in _models().items():
+        for label, model in _models(args.models).items():
             engines, export_s = _engines(model, folder, label, args.batch_size)
             baseline = None
             for name, (handle, engine, predictor) in engines.items():
@@ -197,6 +202,8 @@ def main():
     parser.add_argument("--window-sample", type=int, default=2000,
                         help="held-out windows compared (random sample)")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--models", nargs="+", default=["teacher_6layer", "student_4layer"],
+                        help="bundled presets compared (default teacher_6layer student_4layer)")
     args = parser.parse_args()
     import keras
 
