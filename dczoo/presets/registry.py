@@ -53,7 +53,7 @@ BUILTIN_PRESETS = dict(
         _preset(
             5,
             7_480_965,
-            "5-layer student distilled from the v1 teacher (1,000 steps; see MODEL_CARD.md).",
+            "5-layer student distilled from the v2 teacher, 1,000 steps, calibrated (see MODEL_CARD.md).",
             "student",
         ),
         _preset(
@@ -66,7 +66,7 @@ BUILTIN_PRESETS = dict(
         _preset(
             3,
             4_555_345,
-            "3-layer student distilled from the v1 teacher (1,000 steps; see MODEL_CARD.md).",
+            "3-layer student distilled from the v2 teacher, 1,000 steps, calibrated (see MODEL_CARD.md).",
             "student",
         ),
     ]
