@@ -67,9 +67,9 @@ def error_profiles(models, folder, chunk):
     truth = load_truth(os.path.join(folder, "truth_to_ccs.bam"))
     subreads, ccs = os.path.join(folder, "subreads_to_ccs.bam"), os.path.join(folder, "ccs.bam")
     index, count = parse_chunk(chunk)
-    drafts = draft_reads(folder)
+    drafts = {name: sequence for name, sequence, _ in draft_reads(folder)[0]}  # in BAM order
     chosen = [n for i, n in enumerate(drafts) if i % count == index and n in truth]
-    reads = {"draft": {n: drafts[n][0] for n in chosen}}
+    reads = {"draft": {n: drafts[n] for n in chosen}}
     for name, model in models.items():
         corrected = correct(subreads, ccs, model=model, min_quality=0, chunk=chunk)
         reads[name] = {r.name: r.sequence for r in corrected}
