@@ -190,10 +190,16 @@ def plot_attention(distances, path):
     plt.close(fig)
 
 
+def keras_backend():
+    import keras
+
+    return keras.backend.backend()
+
+
 def write_markdown(result, args, path):
     lines = ["# Analyses of the shipped presets", "",
-             f"Reproduce: `python recipes/analyze.py --test-sim {args.test_sim} "
-             f"--test-windows {args.test_windows} --out {args.out}`"
+             f"Reproduce: `KERAS_BACKEND={keras_backend()} python recipes/analyze.py --test-sim {args.test_sim} "
+             f"--test-windows {args.test_windows} --chunk {args.chunk} --out {args.out}`"
              + ("" if args.model is None else " " + " ".join(f"--model {m}" for m in args.model)),
              "", "## Error profile (Fig. 1c)", "",
              "![error profile](error_profile.png)", "",
