@@ -412,7 +412,8 @@ def main(argv=None):
     parser.add_argument("--test-windows", default="?")
     parser.add_argument("--shift-dir", default="")
     parser.add_argument("--speed", default=None,
-                        help="measure_speed.py JSON: windows/s of the models (for runs made with --no-speed)")
+                        help='JSON {"windows_per_second": {model: value}, "backend": ...}: the models\' '
+                             "windows/s, for runs made with --no-speed")
     parsed = parser.parse_args(argv)
     if parsed.merge:
         parts = []
@@ -436,7 +437,7 @@ def main(argv=None):
 
 
 def add_speed(results, path):
-    """Puts the windows/s of a `measure_speed.py` JSON into `results`.
+    """Puts the windows/s of a speed JSON (`{"windows_per_second": {model: value}}`) into `results`.
 
     Args:
         results: results dict (changed in place).
