@@ -55,7 +55,7 @@ def _models(names=("teacher_6layer", "student_4layer")):
     made from the teacher (top init, alphas copied, untrained) and named so."""
     from dczoo.distill import student_from_teacher
     from dczoo.models import DeepConsensusCorrector
-    from dczoo.presets import has_bundled_weights
+    from dczoo.presets import BUILTIN_PRESETS, has_bundled_weights
 
     teacher = DeepConsensusCorrector.from_preset("teacher_6layer")
     models = {}
@@ -65,7 +65,7 @@ def _models(names=("teacher_6layer", "student_4layer")):
         elif has_bundled_weights(name):
             models[name] = DeepConsensusCorrector.from_preset(name)
         else:
-            layers = int(name.split("_")[1][0])
+            layers = BUILTIN_PRESETS[name]["architecture"]["num_layers"]
             models[f"{name} (top init, untrained)"] = student_from_teacher(
                 teacher, layers, init="top", copy_rezero_alphas=True, copy_final_norm=True)
     return models
