@@ -45,9 +45,9 @@ def parse_args(argv=None):
     parser.add_argument("--model", help="preset name, folder or hf:// handle (model)")
     parser.add_argument("--max-windows", type=int, default=6000)
     parser.add_argument("--max-shards", type=int, default=12, help="labels: shards read at most")
-    parser.add_argument("--kinetics", choices=["as-is", "flat", "zero"], default="as-is",
+    parser.add_argument("--kinetics", choices=["as-is", "flat", "zero", "flat-pw", "flat-ip"], default="as-is",
                         help="model: feed the pw/ip rows as they are, flattened to each window's mean "
-                             "(no per-base signal left), or zeroed")
+                             "(no per-base signal left), zeroed, or only pw / only ip flattened")
     parser.add_argument("--json", help="write the result here too")
     return parser.parse_args(argv)
 
@@ -176,7 +176,8 @@ def without_kinetics(windows, mode):
     Args:
         windows: float array (n, rows, columns) in the 85-row layout.
         mode: "as-is", "flat" (each row's non-zero values replaced by the
-            window's mean non-zero pw, resp. ip) or "zero".
+            window's mean non-zero pw, resp. ip), "zero", or "flat-pw" /
+            "flat-ip" (only that one flattened).
 
     Returns:
         A new array (or `windows` itself for "as-is").
@@ -186,7 +187,8 @@ def without_kinetics(windows, mode):
     from dczoo.constants import row_slices
 
     out = windows.copy()
-    for group in ("pw", "ip"):
+    groups = {"flat-pw": ("pw",), "flat-ip": ("ip",)}.get(mode, ("pw", "ip"))
+    for group in groups:
         start, stop = row_slices()[group]
         block = out[:, start:stop]
         if mode == "zero":

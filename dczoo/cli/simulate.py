@@ -62,7 +62,8 @@ def register(subparsers):
                           "errors.deletion_rate=0.05, errors.rate_scale=1.3, kinetics.error_signal=0")
     rnd.add_argument("--randomize", metavar="RANGES",
                      help="draw parameters anew for every ZMW, uniformly from ranges: 'default' (the wide "
-                          "training ranges of dczoo.simulate.randomization) or a JSON file of "
+                          "training ranges of dczoo.simulate.randomization), 'context' (those plus "
+                          "per-position kinetics) or a JSON file of "
                           "{\"SECTION.FIELD\": [low, high]}")
     spl = p.add_argument_group("train/eval/test splits")
     spl.add_argument("--split-fractions", default="0.8,0.1,0.1", metavar="TRAIN,EVAL,TEST",

@@ -74,6 +74,24 @@ class KineticsModel:
         zmw_pw_sd: sd of the log of the per-ZMW factor on pw.
         sn_a_median: median SNR of the A channel; C, G, T follow `sn_ratio`.
         sn_ratio: SNR of A, C, G, T relative to A.
+        position_pw_sd: sd of the log of a factor on pw that belongs to one
+            position of one strand of the molecule and is the same in every pass
+            (real pulse kinetics depend on the sequence context, so the passes of
+            a strand agree position by position: on human_1m the split-half
+            covariance of per-position log pw is about 0.08, sd 0.29). The
+            per-base spread `pw_sigma` is reduced so the total spread stays the
+            same. 0 = no such factor (the default, which keeps the recorded sets).
+        position_ip_sd: the same for ip (human_1m: about 0.13, sd 0.36).
+        deletion_signal: share of subread deletions that leave a trace in the
+            kinetics of their neighbours, as real ones do (on human_1m a base
+            after a pause of 40-80 frames is 2.6x as often just after a
+            deletion as one after 0-5 frames, and long pulses flank deletions
+            on both sides; without a trace neither holds). A traced deletion
+            is a missed pulse (the next base's ip grows by the deleted bases'
+            pulses and pauses) or, with `deletion_merge_share`, a pulse merged
+            into the base before or after it (that base's pw grows). 0 = no
+            trace (the default, which keeps the recorded sets).
+        deletion_merge_share: share of traced deletions that are merged pulses.
     """
 
     pw_median: tuple = (11.5, 18.0, 15.0, 11.0)
@@ -89,6 +107,38 @@ class KineticsModel:
     zmw_pw_sd: float = 0.05
     sn_a_median: float = 5.2
     sn_ratio: tuple = (1.0, 1.9, 0.92, 1.6)
+    position_pw_sd: float = 0.0
+    position_ip_sd: float = 0.0
+    deletion_signal: float = 0.0
+    deletion_merge_share: float = 0.4
+
+    def validate(self):
+        """Raises DczooInputError for a spread the model cannot use."""
+        from dczoo.errors import DczooInputError
+
+        for name in ("pw_sigma", "ip_shape", "pause_sigma", "zmw_ip_sd", "zmw_pw_sd", "position_pw_sd",
+                     "position_ip_sd"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0 or (name == "ip_shape" and value == 0):
+                raise DczooInputError(f"kinetics model: {name}={value} must be a finite number >= 0"
+                                      + (" and > 0" if name == "ip_shape" else ""))
+        for name in ("deletion_signal", "deletion_merge_share"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise DczooInputError(f"kinetics model: {name}={value} must be in [0, 1]")
+        if self.position_pw_sd > self.pw_sigma:
+            raise DczooInputError(f"kinetics model: position_pw_sd={self.position_pw_sd} must not exceed "
+                                  f"pw_sigma={self.pw_sigma} (it is a part of that spread)")
+
+    @property
+    def has_position_effects(self):
+        """bool: whether pw or ip carry a per-position factor."""
+        return self.position_pw_sd > 0 or self.position_ip_sd > 0
+
+    @property
+    def needs_layout(self):
+        """bool: whether kinetics depend on where each base comes from (own random stream)."""
+        return self.has_position_effects or self.deletion_signal > 0
 
 
 @dataclasses.dataclass
@@ -128,7 +178,30 @@ def sample_zmw_kinetics(model, rng, quality_z=0.0):
     )
 
 
-def sample_kinetics(read, state, model, zmw, rng):
+def sample_position_effects(model, size, rng):
+    """Draws the per-position log factors on pw and ip of both strands of a molecule.
+
+    Args:
+        model: KineticsModel.
+        size: int. Length of the molecule.
+        rng: numpy Generator (a stream of its own, so that the ZMW's other draws
+            do not depend on whether these are drawn).
+
+    Returns:
+        (log_pw, log_ip): float arrays of shape (2, size): row 0 for the top
+        strand, row 1 for the bottom strand, indexed by top-strand position.
+
+    Example:
+    >>> log_pw, log_ip = sample_position_effects(KineticsModel(position_ip_sd=0.3), 10, np.random.default_rng(0))
+    >>> log_pw.shape, bool(log_pw.any()), bool(log_ip.any())
+    ((2, 10), False, True)
+    """
+    log_pw = model.position_pw_sd * rng.standard_normal((2, size))
+    log_ip = model.position_ip_sd * rng.standard_normal((2, size))
+    return log_pw, log_ip
+
+
+def sample_kinetics(read, state, model, zmw, rng, position=None, deleted_before=None, trace_rng=None):
     """Draws pw and ip codes for the bases of one subread, in native orientation.
 
     Args:
@@ -137,13 +210,25 @@ def sample_kinetics(read, state, model, zmw, rng):
         model: KineticsModel.
         zmw: ZmwKinetics.
         rng: numpy Generator.
+        position: optional (log_pw, log_ip), float arrays of the read's length:
+            the per-position log factors of the molecule position each base
+            comes from (`sample_position_effects`); an inserted base takes the
+            factor of the position it was inserted at.
+        deleted_before: optional int array of the read's length, the template
+            bases deleted just before each base (`PassLayout.deleted_before`);
+            with `model.deletion_signal` > 0, their kinetic traces are drawn.
+        trace_rng: numpy Generator for the traces (a stream of its own, so the
+            ZMW's other draws stay the same); required with `deleted_before`.
 
     Returns:
         (pw, ip): two uint8 arrays of CodecV1 codes, same length as `read`.
     """
     n = read.size
     base = _BASE_INDEX[read]
-    pw = np.asarray(model.pw_median)[base] * zmw.pw_factor * np.exp(model.pw_sigma * rng.standard_normal(n))
+    pw_sigma = np.sqrt(max(model.pw_sigma ** 2 - model.position_pw_sd ** 2, 0.0))
+    pw = np.asarray(model.pw_median)[base] * zmw.pw_factor * np.exp(pw_sigma * rng.standard_normal(n))
+    if position is not None:
+        pw *= np.exp(position[0])
     short = np.zeros(n, dtype=bool)
     for st, share in zip((STATE_INSERTION, STATE_MISMATCH), model.short_pulse_share):
         mask = state == st
@@ -153,8 +238,33 @@ def sample_kinetics(read, state, model, zmw, rng):
         pw[short] = model.short_pulse_median * np.exp(0.35 * rng.standard_normal(n_short))
     mean_ip = np.asarray(model.ip_mean)[base] * zmw.ip_factor
     ip = rng.gamma(model.ip_shape, mean_ip / model.ip_shape)
+    if position is not None:
+        ip *= np.exp(position[1])
     pause = (state == STATE_INSERTION) & (rng.random(n) < model.pause_share)
     n_pause = int(pause.sum())
     if n_pause:
         ip[pause] = model.pause_median * np.exp(model.pause_sigma * rng.standard_normal(n_pause))
+    if deleted_before is not None and model.deletion_signal > 0:
+        _add_deletion_traces(pw, ip, deleted_before, model, zmw, trace_rng)
     return codec_v1_encode(np.maximum(pw, 1.0)), codec_v1_encode(ip)
+
+
+def _add_deletion_traces(pw, ip, deleted_before, model, zmw, rng):
+    """Adds the pulses of deleted bases to their neighbours' ip (missed) or pw (merged), in place."""
+    after = np.flatnonzero(deleted_before > 0)
+    after = after[rng.random(after.size) < model.deletion_signal]
+    if after.size == 0:
+        return
+    count = deleted_before[after]
+    # the deleted bases' own pulses and the pauses before them
+    typical_pw = float(np.mean(model.pw_median)) * zmw.pw_factor
+    typical_ip = float(np.mean(model.ip_mean)) * zmw.ip_factor
+    lost_pw = typical_pw * count * np.exp(model.pw_sigma * rng.standard_normal(after.size) / np.sqrt(count))
+    lost_ip = rng.gamma(model.ip_shape * count, typical_ip / model.ip_shape)
+    merged = rng.random(after.size) < model.deletion_merge_share
+    into_previous = rng.random(after.size) < 0.5
+    target = np.where(into_previous & (after > 0), after - 1, after)
+    # a merged pulse: the pause between the two pulses was too short to see
+    np.add.at(pw, target[merged], lost_pw[merged] + 0.25 * lost_ip[merged])
+    missed = ~merged
+    np.add.at(ip, after[missed], lost_pw[missed] + lost_ip[missed])

@@ -59,6 +59,20 @@ DEFAULT_RANGES = {
     "molecule.passes_mean": (6.0, 20.0),
 }
 
+# The training ranges plus the two kinetic features real subreads show and the
+# default simulator lacks (`KineticsModel`): per-position pw/ip factors, from none
+# to about 1.4x what human_1m shows (sd 0.29 and 0.36-0.40), and deletion traces
+# (human_1m is matched by about 0.8). `DEFAULT_RANGES` stays as it is, so the
+# sets made with it can be made again.
+CONTEXT_RANGES = dict(DEFAULT_RANGES, **{
+    "kinetics.position_pw_sd": (0.0, 0.4),
+    "kinetics.position_ip_sd": (0.0, 0.55),
+    "kinetics.deletion_signal": (0.0, 1.0),
+})
+
+# Names `--randomize` / `ParameterRanges.load` accept besides a JSON file.
+NAMED_RANGES = {"default": DEFAULT_RANGES, "context": CONTEXT_RANGES}
+
 # Integer fields are rounded after the draw.
 _INTEGER_FIELDS = {"molecule.max_passes", "molecule.min_insert", "molecule.adapter_length",
                    "molecule.min_subread_length", "errors.systematic_min_run"}
@@ -202,18 +216,20 @@ class ParameterRanges:
 
     @classmethod
     def load(cls, spec):
-        """Ranges from `"default"` (DEFAULT_RANGES) or a JSON file of name -> [low, high].
+        """Ranges from a name of `NAMED_RANGES` or a JSON file of name -> [low, high].
 
         Args:
-            spec: str.
+            spec: str. `"default"` (DEFAULT_RANGES), `"context"` (CONTEXT_RANGES)
+                or a path.
 
         Returns:
             ParameterRanges.
         """
-        if spec == "default":
-            return cls.from_dict(DEFAULT_RANGES)
+        if spec in NAMED_RANGES:
+            return cls.from_dict(NAMED_RANGES[spec])
         if not os.path.isfile(spec):
-            raise DczooInputError(f"--randomize {spec}: no such file (give 'default' or a JSON file of ranges)")
+            names = " or ".join(repr(name) for name in NAMED_RANGES)
+            raise DczooInputError(f"--randomize {spec}: no such file (give {names} or a JSON file of ranges)")
         try:
             with open(spec) as handle:
                 data = json.load(handle)

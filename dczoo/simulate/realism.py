@@ -45,6 +45,11 @@ def _rows():
         rows += [(f"{kin} p{q} at {s} bases", ("rel_or_abs", 0.25, 2.0))
                  for s in ("matched", "inserted") for q in (10, 50, 90)]
     rows += [(f"mean pw at matched {b}", ("rel", 0.2)) for b in "ACGT"]
+    # shown, not judged: the default simulator has neither (docs/simulator.md, "Kinetics")
+    rows += [("deletion after a base: rate at long vs short ip (x)", ("info",)),
+             ("deletion beside a base: rate at long vs short pw (x)", ("info",)),
+             ("per-position pw shared by passes (covariance of log)", ("info",)),
+             ("per-position ip shared by passes (covariance of log)", ("info",))]
     rows += [("ZMWs", ("info",)), ("subreads per ZMW, median", ("abs", 3.0)), ("subreads per ZMW, max", ("info",)),
              ("draft np, median", ("abs", 3.0)), ("ZMWs with np <= 2 (share)", ("abs", 0.15)),
              ("per-ZMW subread identity (np >= 3), sd", ("rel", 0.5))]

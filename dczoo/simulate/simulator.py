@@ -84,6 +84,7 @@ class SimulationConfig:
             raise DczooInputError(f"--movie {self.movie_name!r}: must be non-empty without '/'")
         self.molecule.validate()
         self.errors.validate()
+        self.kinetics.validate()
 
     def to_dict(self):
         """dict of every parameter (JSON-ready)."""

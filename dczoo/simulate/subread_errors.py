@@ -156,13 +156,19 @@ def sample_systematic_sites(molecule, model, rng):
 
 
 def _pass_template(molecule, sites, reverse, rng):
-    """Applies the systematic sites to one pass; returns (template, extra-base flags)."""
+    """Applies the systematic sites to one pass.
+
+    Returns:
+        (template, extra, source): the strand as read, the extra-base flags, and
+        per template base its top-strand position in `molecule`.
+    """
     strand = 1 if reverse else 0
     hit = rng.random(sites.position.size) < sites.strength[:, strand]
     repeat = np.ones(molecule.size, dtype=np.int64)
     repeat[sites.position[hit & sites.is_deletion]] = 0
     repeat[sites.position[hit & ~sites.is_deletion]] = 2
     template = np.repeat(molecule, repeat)
+    source = np.repeat(np.arange(molecule.size), repeat)
     extra = np.zeros(template.size, dtype=bool)
     doubled = np.flatnonzero(repeat == 2)
     if doubled.size:
@@ -170,7 +176,8 @@ def _pass_template(molecule, sites, reverse, rng):
     if reverse:
         template = reverse_complement(template)
         extra = extra[::-1]
-    return template, extra
+        source = source[::-1]
+    return template, extra, source
 
 
 def reverse_complement(seq):
@@ -187,7 +194,7 @@ def _geometric_extra(rng, p_continue, size):
     return rng.geometric(1.0 - p_continue, size=size) - 1
 
 
-def apply_errors(template, model, rng, scale=1.0, extra=None):
+def apply_errors(template, model, rng, scale=1.0, extra=None, return_origin=False):
     """Sequences one pass: applies CLR-like errors to a template.
 
     Args:
@@ -197,10 +204,16 @@ def apply_errors(template, model, rng, scale=1.0, extra=None):
         scale: float. Per-ZMW multiplier of every error rate.
         extra: optional bool array; template bases flagged True are systematic
             extra bases, reported as insertions.
+        return_origin: bool. Also return, per read base, the template index it
+            comes from (an inserted base: the template base it was inserted
+            before, the last one after the end) and the number of template
+            bases deleted just before it (0 for inserted bases and the first
+            base). Draws no random numbers.
 
     Returns:
         (read, state): uint8 array of read bases and int8 array of the same
-        length with STATE_MATCH, STATE_MISMATCH or STATE_INSERTION per base.
+        length with STATE_MATCH, STATE_MISMATCH or STATE_INSERTION per base;
+        with `return_origin`, (read, state, origin, deleted_before).
 
     Example:
     >>> rng = np.random.default_rng(0)
@@ -257,10 +270,35 @@ def apply_errors(template, model, rng, scale=1.0, extra=None):
     random_bases = _ACGT[rng.integers(0, 4, size=ins_slots.size)]
     owner_pos = np.minimum(ev_pos[owner_event], max(n - 1, 0))
     read[ins_slots] = np.where(branch[owner_event], template[owner_pos], random_bases) if n else random_bases
-    return read, state
+    if not return_origin:
+        return read, state
+    origin = np.empty(total, dtype=np.int64)
+    origin[base_at[kept]] = kept
+    origin[ins_slots] = owner_pos
+    deleted_before = np.zeros(total, dtype=np.int64)
+    if kept.size:
+        gaps = np.diff(kept, prepend=-1) - 1
+        gaps[0] = 0
+        deleted_before[base_at[kept]] = gaps
+    return read, state, origin, deleted_before
 
 
-def sequence_pass(molecule, sites, reverse, model, rng, scale=1.0, span=None):
+@dataclasses.dataclass
+class PassLayout:
+    """Where the bases of one sequenced pass come from.
+
+    Attributes:
+        position: int array, per read base the top-strand position in the
+            molecule (an inserted base: the position it was inserted before).
+        deleted_before: int array, per read base the number of template bases
+            deleted just before it in sequencing order (0 for inserted bases).
+    """
+
+    position: np.ndarray
+    deleted_before: np.ndarray
+
+
+def sequence_pass(molecule, sites, reverse, model, rng, scale=1.0, span=None, return_origin=False):
     """One full pass over a strand of a molecule, with systematic and random errors.
 
     Args:
@@ -272,12 +310,20 @@ def sequence_pass(molecule, sites, reverse, model, rng, scale=1.0, span=None):
         scale: float. Per-ZMW error multiplier.
         span: optional (start, end) in the pass's native orientation, for a
             partial pass (the polymerase started or stopped inside the strand).
+        return_origin: bool. Also return a `PassLayout` of the read (draws no
+            random numbers).
 
     Returns:
-        (read, state) as `apply_errors`, in the pass's own (native) orientation.
+        (read, state) as `apply_errors`, in the pass's own (native) orientation;
+        with `return_origin`, (read, state, layout).
     """
-    template, extra = _pass_template(molecule, sites, reverse, rng)
+    template, extra, source = _pass_template(molecule, sites, reverse, rng)
     if span is not None:
         start, end = max(0, span[0]), min(template.size, span[1])
-        template, extra = template[start:end], extra[start:end]
-    return apply_errors(template, model, rng, scale=scale, extra=extra)
+        template, extra, source = template[start:end], extra[start:end], source[start:end]
+    out = apply_errors(template, model, rng, scale=scale, extra=extra, return_origin=return_origin)
+    if not return_origin:
+        return out
+    read, state, origin, deleted_before = out
+    position = source[origin] if source.size else origin
+    return read, state, PassLayout(position=position, deleted_before=deleted_before)

@@ -13,6 +13,9 @@ from dczoo.simulate import draft_consensus, kinetics, molecule, randomization, s
 from dczoo.simulate.alignment import align_to_draft, cigar_column_counts
 
 MIN_POLISHED_PASSES = 3
+# random stream of the per-position kinetics factors and deletion traces: drawn
+# apart, so that the ZMW's other draws are the same with and without them
+_LAYOUT_KINETICS_STREAM = 0x4B1E
 
 
 @dataclasses.dataclass
@@ -116,11 +119,26 @@ def simulate_zmw(index, hole, config, contigs, sequences):
         # `ccs --all` keeps one subread as the draft: the first full pass, else the longest
         full = [i for i, p in enumerate(plans) if p.full]
         representative = full[0] if full else None
+    kin_rng = effects = None
+    if config.kinetics.needs_layout:
+        kin_rng = np.random.default_rng([int(config.seed), int(index), _LAYOUT_KINETICS_STREAM])
+        if config.kinetics.has_position_effects:
+            effects = kinetics.sample_position_effects(config.kinetics, insert.sequence.size, kin_rng)
     reads = []
     for plan in plans:
-        read, state = subread_errors.sequence_pass(
-            insert.sequence, sites, plan.bottom, config.errors, rng, scale=scale, span=plan.span)
-        pw, ip = kinetics.sample_kinetics(read, state, config.kinetics, zmw_kinetics, rng)
+        if kin_rng is None:
+            read, state = subread_errors.sequence_pass(
+                insert.sequence, sites, plan.bottom, config.errors, rng, scale=scale, span=plan.span)
+            pw, ip = kinetics.sample_kinetics(read, state, config.kinetics, zmw_kinetics, rng)
+        else:
+            read, state, layout = subread_errors.sequence_pass(
+                insert.sequence, sites, plan.bottom, config.errors, rng, scale=scale, span=plan.span,
+                return_origin=True)
+            strand = int(plan.bottom)
+            position = None if effects is None else (effects[0][strand, layout.position],
+                                                     effects[1][strand, layout.position])
+            pw, ip = kinetics.sample_kinetics(read, state, config.kinetics, zmw_kinetics, rng, position=position,
+                                              deleted_before=layout.deleted_before, trace_rng=kin_rng)
         reads.append((read, pw, ip))
     if not polished:
         if representative is None:

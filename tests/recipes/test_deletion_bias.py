@@ -30,3 +30,15 @@ def test_without_kinetics_flattens_or_zeroes_only_pw_and_ip():
     for start, stop in others:
         np.testing.assert_array_equal(flat[:, start:stop], windows[:, start:stop])
         np.testing.assert_array_equal(zero[:, start:stop], windows[:, start:stop])
+
+
+def test_flattening_one_kinetics_row_group_leaves_the_other():
+    rng = np.random.default_rng(1)
+    windows = rng.integers(1, 40, size=(2, 85, 100)).astype(np.float32)
+    pw, ip = row_slices()["pw"], row_slices()["ip"]
+    only_pw = deletion_bias.without_kinetics(windows, "flat-pw")
+    only_ip = deletion_bias.without_kinetics(windows, "flat-ip")
+    assert np.array_equal(only_pw[:, ip[0]:ip[1]], windows[:, ip[0]:ip[1]])
+    assert len(np.unique(only_pw[0, pw[0]:pw[1]])) == 1
+    assert np.array_equal(only_ip[:, pw[0]:pw[1]], windows[:, pw[0]:pw[1]])
+    assert len(np.unique(only_ip[0, ip[0]:ip[1]])) == 1
