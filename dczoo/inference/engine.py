@@ -45,6 +45,12 @@ class Engine:
         compiled_shapes: set of int, the batch sizes the model ran with.
         threads: dict. The model runtime's thread cap, as
             `dczoo.inference.threads.limit_model_threads` reported it.
+        batch_invariant: bool. Whether a window's output does not depend on
+            the other windows of its batch. When False (an ONNX model with
+            dynamic int8 quantization: one activation scale per call),
+            `ZmwCorrector` never puts two ZMWs in one batch, so a read is the
+            same whichever reads ran with it (`--chunk` shards merge into the
+            single run's output).
 
     Example:
     ```python
@@ -58,6 +64,7 @@ class Engine:
     name = None
     default_batch_size = None
     backend = None
+    batch_invariant = True
 
     def __init__(self, model, batch_size):
         if int(batch_size) < 1:

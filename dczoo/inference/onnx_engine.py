@@ -78,6 +78,7 @@ class OnnxCorrector:
             ) from error
         self.metadata = strip_prefix(self.session.get_modelmeta().custom_metadata_map)
         self._read_signature()
+        self.quantizes_per_call = _quantizes_per_call(self.path)
 
     def _read_signature(self):
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
@@ -138,11 +139,20 @@ class OnnxCorrector:
             "num_layers": int(meta["num_layers"]) if "num_layers" in meta else None,
             "parameters": int(meta["parameters"]) if "parameters" in meta else None,
             "precision": "int8" if meta.get("int8") == "true" else "float32",
+            "batches": "one ZMW per batch (activations quantized per call)" if self.quantizes_per_call
+            else "ZMWs share batches",
             "backend": "onnxruntime",
             "opset": meta.get("opset"),
             "exported_with": meta.get("exported_with"),
             "quality_calibration": self.quality_calibration,
         }
+
+
+def _quantizes_per_call(path):
+    """Whether the model quantizes activations per call (dynamic int8), so that a
+    window's output depends on the other windows of its batch."""
+    with open(path, "rb") as handle:
+        return any(op in handle.read() for op in (b"DynamicQuantizeLinear", b"DynamicQuantizeMatMul"))
 
 
 def load_onnx_corrector(handle, threads=None):
@@ -194,6 +204,7 @@ class OnnxPredictor(Engine):
 
     def __init__(self, model, batch_size=256):
         super().__init__(model, batch_size)
+        self.batch_invariant = not getattr(model, "quantizes_per_call", False)
 
     @classmethod
     def load(cls, model, precision="float32", batch_size=None, jit_compile="auto", verify=True,

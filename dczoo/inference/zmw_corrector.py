@@ -144,6 +144,9 @@ class ZmwCorrector:
             position += take
             if self._fill == buffer.shape[0]:
                 self._run_batch()
+        if self._fill and not getattr(self.predictor, "batch_invariant", True):
+            # this engine's outputs depend on the batch: keep each ZMW to itself
+            self._run_batch()
         self._emit_ready()
 
     def finish(self):

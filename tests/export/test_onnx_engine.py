@@ -151,3 +151,31 @@ def test_threads_set_the_sessions_intra_op_threads(exported):
     assert engine.model.session.get_session_options().intra_op_num_threads == 1
     assert engine.threads == {"requested": 1, "applied": True}
     assert OnnxPredictor.load(exported["student"]).model.session.get_session_options().intra_op_num_threads == 0
+
+
+def test_int8_shards_merge_into_the_single_runs_reads(converted, human_1m, tmp_path):
+    """Dynamic int8 scales activations per call, so a read's output would depend on the
+    reads batched with it; each ZMW gets batches of its own, and `--chunk` shards merge
+    byte for byte into the single run (float32 engines keep sharing batches)."""
+    from dczoo.export import export_onnx
+
+    int8 = tmp_path / "student_int8.onnx"
+    export_onnx(converted["student"], int8, preset="reference_student", int8=True)
+    assert not OnnxPredictor.load(int8).batch_invariant
+    common = ["correct", "--subreads-to-ccs", str(human_1m[0]), "--ccs-bam", str(human_1m[1]),
+              "--model", str(int8), "--engine", "onnxruntime", "--min-quality", "0", "--quiet",
+              "--batch-size", "32"]
+    assert main(common + ["--output", str(tmp_path / "single.fastq")]) == 0
+    shards = []
+    for i in range(3):
+        shards.append(str(tmp_path / f"shard{i}.fastq"))
+        assert main(common + ["--output", shards[-1], "--chunk", f"{i}/3"]) == 0
+    assert main(["merge", *shards, "--output", str(tmp_path / "merged.fastq"), "--quiet"]) == 0
+    assert (tmp_path / "merged.fastq").read_bytes() == (tmp_path / "single.fastq").read_bytes()
+    summary = json.loads((tmp_path / "single.fastq.summary.json").read_text())
+    assert summary["model"]["batches"].startswith("one ZMW per batch")
+
+
+def test_float32_onnx_engines_share_batches_between_zmws(exported):
+    engine = OnnxPredictor.load(exported["student"])
+    assert engine.batch_invariant and engine.description()["batches"] == "ZMWs share batches"

@@ -84,3 +84,35 @@ def test_filtered_reads_are_reported_in_order(zmws, reference_windows, teacher_p
     assert [name for name, _, _ in emitted] == [zmw.name for zmw in zmws]
     assert {outcome for _, _, outcome in emitted} == {"failed_quality_filter"}
     assert all(read is None for _, read, _ in emitted)
+
+
+@pytest.mark.parametrize("batch_invariant", [True, False])
+def test_an_engine_whose_outputs_depend_on_the_batch_gets_one_zmw_per_batch(
+    zmws, reference_windows, teacher_probs, reference_fastq, batch_invariant
+):
+    model_rows = ~skip_mask(reference_windows["ccs_base_quality_scores"], 45)
+    predictor = ReplayPredictor(
+        64, reference_windows["subreads/encoded"][model_rows, ..., 0], teacher_probs["probs"][model_rows]
+    )
+    predictor.batch_invariant = batch_invariant
+    emitted = []
+    corrector = ZmwCorrector(
+        predictor,
+        lambda result: emitted.append((result.read.name, result.read.sequence, result.read.quality_string)),
+        calibration=QualityCalibration.parse("0,1.197654,-0.99781"),
+        read_filter=ReadFilter(min_quality=0),
+    )
+    boundaries = [0]
+    for zmw in zmws:
+        corrector.add(zmw)
+        boundaries.append(boundaries[-1] + int((~skip_mask(zmw.ccs_bq, 45)).sum()))
+    corrector.finish()
+    # where each batch started and ended, in model windows
+    edges = np.cumsum([0] + predictor.batch_sizes)
+    crossing = [k for k in range(len(edges) - 1)
+                if any(edges[k] < b < edges[k + 1] for b in boundaries)]
+    if batch_invariant:
+        assert crossing, "batches of 64 span ZMWs when the engine allows it"
+    else:
+        assert not crossing and set(boundaries) <= set(edges)
+    assert emitted == reference_fastq["teacher_mq0"]
