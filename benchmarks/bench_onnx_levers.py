@@ -206,7 +206,8 @@ def main(argv=None):
             configs[f"{name} batch 64"] = (session(path), 64)
         configs["dynamic_int8 batch 256"] = (session(paths["dynamic_int8"]), 256)
         configs["dynamic_int8 batch 64, 1 thread"] = (session(paths["dynamic_int8"], threads=1), 64)
-        configs["dynamic_int8 batch 64, basic graph optimizations"] = (session(paths["dynamic_int8"], level="basic"), 64)
+        basic = session(paths["dynamic_int8"], level="basic")
+        configs["dynamic_int8 batch 64, basic graph optimizations"] = (basic, 64)
         configs["static_int8 batch 256"] = (session(paths["static_int8"]), 256)
         rates = time_configs(configs, windows, args.rounds)
         result["windows_per_second"] = {name: round(rate, 1) for name, rate in rates.items()}

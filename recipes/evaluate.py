@@ -113,7 +113,14 @@ def draft_window_metrics(windows, labels):
 
 
 def windows_per_second(models, windows, batch_size=256, rounds=5):
-    """Windows/s of each model, measured round-robin so load changes hit all alike.
+    """Windows/s of each model through the engine `dczoo correct` uses, round-robin
+    so that load changes hit all alike.
+
+    Each model runs in a `dczoo.inference.BatchedPredictor`, the keras engine
+    of `dczoo correct` (one compiled call per batch shape), so the rate is the
+    one a correction run gets. Timings need an otherwise idle machine: one
+    earlier run on loaded cores gave the 6-, 5- and 4-layer presets about one
+    rate.
 
     Args:
         models: dict name -> model.
@@ -124,14 +131,17 @@ def windows_per_second(models, windows, batch_size=256, rounds=5):
     Returns:
         dict name -> windows per second.
     """
-    batch = windows[:batch_size * 2]
-    for model in models.values():
-        model.predict(batch, batch_size=batch_size, verbose=0)  # warm up / compile
+    from dczoo.inference.batched_predictor import BatchedPredictor
+
+    batch = np.ascontiguousarray(windows[:batch_size * 2], dtype=np.float32)
+    engines = {name: BatchedPredictor(model, batch_size) for name, model in models.items()}
+    for engine in engines.values():
+        engine.predict(batch)  # warm up / trace
     times = {name: [] for name in models}
     for _ in range(rounds):
-        for name, model in models.items():
+        for name, engine in engines.items():
             start = time.perf_counter()
-            model.predict(batch, batch_size=batch_size, verbose=0)
+            engine.predict(batch)
             times[name].append(time.perf_counter() - start)
     return {name: len(batch) / float(np.median(t)) for name, t in times.items()}
 
