@@ -33,6 +33,26 @@ def _import_onnxruntime():
     return onnxruntime
 
 
+# Execution providers tried in this order: a GPU when the installed ONNX Runtime
+# has one (`pip install onnxruntime-gpu`), else the CPU. Nodes a GPU provider
+# cannot run fall back to the CPU inside the same session.
+PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
+
+
+def session_providers(onnxruntime):
+    """The execution providers an ONNX Runtime session of `dczoo correct` asks for.
+
+    Args:
+        onnxruntime: the imported module.
+
+    Returns:
+        list of str: the CUDA provider first when `get_available_providers()`
+        lists it, then the CPU provider.
+    """
+    available = set(onnxruntime.get_available_providers())
+    return [name for name in PREFERRED_PROVIDERS if name in available or name == "CPUExecutionProvider"]
+
+
 def _static(dimension):
     return dimension if isinstance(dimension, int) and dimension > 0 else None
 
@@ -44,6 +64,10 @@ class OnnxCorrector:
         path: str or Path of the `.onnx` file.
         threads: int or None. Intra-op threads (None: ONNX Runtime's default,
             one per core).
+
+    The session runs on ONNX Runtime's CUDA provider when the installed
+    package has it (`onnxruntime-gpu`), else on the CPU
+    (`session_providers`); the summary's `model.providers` says which.
 
     Attributes:
         session: `onnxruntime.InferenceSession`.
@@ -68,7 +92,7 @@ class OnnxCorrector:
             options.intra_op_num_threads = int(threads)
         try:
             self.session = onnxruntime.InferenceSession(
-                self.path, options, providers=["CPUExecutionProvider"]
+                self.path, options, providers=session_providers(onnxruntime)
             )
         except Exception as error:  # ONNX Runtime raises InvalidProtobuf, Fail, ...
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -135,6 +159,7 @@ class OnnxCorrector:
             "source": "onnx",
             "engine": "onnxruntime",
             "onnxruntime": _import_onnxruntime().__version__,
+            "providers": list(self.session.get_providers()),
             "preset": meta.get("preset"),
             "num_layers": int(meta["num_layers"]) if "num_layers" in meta else None,
             "parameters": int(meta["parameters"]) if "parameters" in meta else None,

@@ -179,3 +179,19 @@ def test_int8_shards_merge_into_the_single_runs_reads(converted, human_1m, tmp_p
 def test_float32_onnx_engines_share_batches_between_zmws(exported):
     engine = OnnxPredictor.load(exported["student"])
     assert engine.batch_invariant and engine.description()["batches"] == "ZMWs share batches"
+
+
+def test_sessions_ask_for_the_gpu_provider_only_when_onnxruntime_has_it(exported, monkeypatch):
+    import onnxruntime
+
+    from dczoo.inference.onnx_engine import session_providers
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    assert session_providers(onnxruntime) == ["CPUExecutionProvider"]
+    monkeypatch.setattr(onnxruntime, "get_available_providers",
+                        lambda: ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"])
+    assert session_providers(onnxruntime) == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    monkeypatch.undo()
+    engine = OnnxPredictor.load(exported["student"])
+    assert engine.description()["providers"] == engine.model.session.get_providers()
+    assert engine.description()["providers"][-1] == "CPUExecutionProvider"
