@@ -126,19 +126,15 @@ def simulate_zmw(index, hole, config, contigs, sequences):
             effects = kinetics.sample_position_effects(config.kinetics, insert.sequence.size, kin_rng)
     reads = []
     for plan in plans:
-        if kin_rng is None:
-            read, state = subread_errors.sequence_pass(
-                insert.sequence, sites, plan.bottom, config.errors, rng, scale=scale, span=plan.span)
-            pw, ip = kinetics.sample_kinetics(read, state, config.kinetics, zmw_kinetics, rng)
-        else:
-            read, state, layout = subread_errors.sequence_pass(
-                insert.sequence, sites, plan.bottom, config.errors, rng, scale=scale, span=plan.span,
-                return_origin=True)
-            strand = int(plan.bottom)
-            position = None if effects is None else (effects[0][strand, layout.position],
-                                                     effects[1][strand, layout.position])
-            pw, ip = kinetics.sample_kinetics(read, state, config.kinetics, zmw_kinetics, rng, position=position,
-                                              deleted_before=layout.deleted_before, trace_rng=kin_rng)
+        # the layout draws no random numbers, so the default model's draws are unchanged
+        read, state, layout = subread_errors.sequence_pass(
+            insert.sequence, sites, plan.bottom, config.errors, rng, scale=scale, span=plan.span,
+            return_origin=True)
+        strand = int(plan.bottom)
+        position = None if effects is None else (effects[0][strand, layout.position],
+                                                 effects[1][strand, layout.position])
+        pw, ip = kinetics.sample_kinetics(read, state, config.kinetics, zmw_kinetics, rng, position=position,
+                                          deleted_before=layout.deleted_before, trace_rng=kin_rng)
         reads.append((read, pw, ip))
     if not polished:
         if representative is None:
