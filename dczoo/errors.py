@@ -4,7 +4,8 @@ Every problem with a user's input raises `DczooInputError`, whose message names
 the file, the read and the problem; an output that the operating system refuses
 to take (full disk, permissions, read-only file system, quota) raises
 `DczooOutputError`; a Hugging Face Hub that cannot be reached raises
-`DczooNetworkError`. The command line turns each into a one-line message and
+`DczooNetworkError`; a worker process that dies raises `DczooWorkerError`. The
+command line turns each into a one-line message and
 the error's `exit_status` instead of a traceback (`EXIT_STATUSES`).
 """
 
@@ -17,6 +18,7 @@ EXIT_NO_READ_PASSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_OUTPUT_FAILED = 3
 EXIT_NETWORK = 4
+EXIT_WORKER_DIED = 5
 EXIT_INTERRUPTED = 130
 
 EXIT_STATUSES = (
@@ -28,6 +30,7 @@ EXIT_STATUSES = (
                          "(ENOSPC disk full, EDQUOT quota, EACCES/EPERM permission, EROFS "
                          "read-only); nothing was written and an earlier output is unchanged"),
     (EXIT_NETWORK, "the Hugging Face Hub could not be reached; retrying later may work"),
+    (EXIT_WORKER_DIED, "a worker process died (killed, or out of memory); nothing was written"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C; 143 for SIGTERM); nothing was written"),
 )
 
@@ -70,6 +73,12 @@ class DczooNetworkError(DczooError):
     """A remote service (the Hugging Face Hub) could not be reached."""
 
     exit_status = EXIT_NETWORK
+
+
+class DczooWorkerError(DczooError):
+    """A worker process died without an answer (killed, or out of memory)."""
+
+    exit_status = EXIT_WORKER_DIED
 
 
 def describe_os_error(error, path=None):

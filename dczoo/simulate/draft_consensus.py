@@ -182,17 +182,82 @@ def base_qualities(draft, pileup, per_vote=8.5, offset=10.0, homopolymer_penalty
     return np.clip(np.round(q), 0, MAX_QUALITY).astype(np.uint8)
 
 
-def _poa(full_passes, max_poa_passes):
-    seqs = sorted(full_passes, key=len)
-    if len(seqs) > max_poa_passes:  # keep the passes of median length
-        drop = len(seqs) - max_poa_passes
-        seqs = seqs[drop // 2: drop // 2 + max_poa_passes]
+# abPOA reserves memory for a whole (graph nodes x read length) matrix, of which
+# its adaptive band touches little: about 17 GB of address space for 25 kb
+# passes, 34 GB for 29 kb, which the kernel refuses (the worker dies). Longer
+# passes go through the POA in pieces (`_poa`).
+MAX_POA_LENGTH = 25_000
+POA_PIECE = 10_000
+
+
+def _poa_block(seqs):
     aligner = pyabpoa.msa_aligner(aln_mode="g")
     result = aligner.msa(seqs, out_cons=True, out_msa=False)
     return result.cons_seq[0] if result.cons_seq else max(seqs, key=len)
 
 
-def consensus_draft(full_passes, all_subreads, polish_rounds=2, max_poa_passes=5, majority_pass=True):
+def query_positions(alignment, positions):
+    """Query positions aligned to the given reference positions.
+
+    Args:
+        alignment: Alignment of a query to a reference (global).
+        positions: sorted ints, reference positions.
+
+    Returns:
+        list of int: for each position, how many query bases the alignment
+        consumes before it reaches that reference base.
+
+    Example:
+    >>> from dczoo.simulate.alignment import align_to_draft
+    >>> query_positions(align_to_draft("ACGTTACG", "ACGTACG", mode="global"), [4])
+    [5]
+    """
+    out, ref, query, k = [], alignment.reference_start, 0, 0
+    positions = list(positions)
+    for op, n in alignment.cigartuples:
+        on_ref, on_query = op in (OP_EQUAL, OP_DIFF, OP_DEL), op in (OP_EQUAL, OP_DIFF, OP_INS)
+        while k < len(positions) and on_ref and positions[k] < ref + n:
+            out.append(query + max(positions[k] - ref, 0) * on_query)
+            k += 1
+        ref += n * on_ref
+        query += n * on_query
+    return out + [query] * (len(positions) - k)
+
+
+def _poa(full_passes, max_poa_passes, max_length=MAX_POA_LENGTH, piece=POA_PIECE):
+    """POA consensus of the full passes of median length.
+
+    Passes longer than `max_length` are cut into pieces of about `piece` bases
+    (at most half of `max_length`): the median pass evenly, the others where
+    they align to its cuts, and the consensus of each piece is joined
+    (polishing then sees the whole draft).
+    """
+    seqs = sorted(full_passes, key=len)
+    if len(seqs) > max_poa_passes:  # keep the passes of median length
+        drop = len(seqs) - max_poa_passes
+        seqs = seqs[drop // 2: drop // 2 + max_poa_passes]
+    if max(len(s) for s in seqs) <= max_length:
+        return _poa_block(seqs)
+    guide = seqs[len(seqs) // 2]
+    pieces = -(-len(guide) // min(piece, max(max_length // 2, 1)))
+    cuts = [round(k * len(guide) / pieces) for k in range(1, pieces)]
+    bounds = []
+    for seq in seqs:
+        if seq is guide:
+            at = cuts
+        else:
+            at = query_positions(align_to_draft(seq, guide, mode="global", left_align=False), cuts)
+        bounds.append([0, *at, len(seq)])
+    parts = []
+    for k in range(pieces):
+        block = [seq[b[k]:b[k + 1]] for seq, b in zip(seqs, bounds)]
+        block = [s for s in block if s]
+        parts.append(_poa_block(block) if block else "")
+    return "".join(parts)
+
+
+def consensus_draft(full_passes, all_subreads, polish_rounds=2, max_poa_passes=5, majority_pass=True,
+                    max_poa_length=MAX_POA_LENGTH):
     """Draft sequence and qualities from the subreads of one ZMW.
 
     Args:
@@ -201,6 +266,8 @@ def consensus_draft(full_passes, all_subreads, polish_rounds=2, max_poa_passes=5
         polish_rounds: int. Mutation-scoring rounds after POA and one
             majority-vote pass (see `dczoo.simulate.local_polish`).
         max_poa_passes: int. At most this many full passes go into the POA.
+        max_poa_length: int. Longer passes go through the POA in pieces of
+            about 10 kb (abPOA's memory grows with the square of the length).
         majority_pass: bool. Run one majority-vote polish before mutation scoring.
 
     Returns:
@@ -212,7 +279,7 @@ def consensus_draft(full_passes, all_subreads, polish_rounds=2, max_poa_passes=5
     >>> draft
     'ACGTACGTAC'
     """
-    draft = _poa(full_passes, max_poa_passes)
+    draft = _poa(full_passes, max_poa_passes, max_length=max_poa_length)
     pileup = Pileup(draft, all_subreads)
     new_draft, changed = polish_once(draft, pileup) if majority_pass else (draft, 0)
     if changed and new_draft:

@@ -6,13 +6,14 @@ Example:
 >>> summary = simulate(config, "sim/", cpus=2)  # doctest: +SKIP
 """
 
+import concurrent.futures
 import dataclasses
 import multiprocessing
 import time
 
 import numpy as np
 
-from dczoo.errors import DczooInputError, output_error
+from dczoo.errors import DczooInputError, DczooWorkerError, output_error
 from dczoo.progress import DEFAULT_PROGRESS_EVERY, Progress
 from dczoo.simulate.bam_writer import BamSetWriter
 from dczoo.simulate.kinetics import KineticsModel
@@ -45,6 +46,9 @@ class SimulationConfig:
         kinetics: KineticsModel.
         polish_rounds: int, draft polishing rounds after POA.
         max_poa_passes: int, full passes used by the POA.
+        max_poa_length: int, passes longer than this go through the POA in
+            pieces of about 10 kb (abPOA reserves memory growing with the
+            square of the length: a 29 kb pass asks for 34 GB).
         randomize: optional `ParameterRanges`; when set, every ZMW draws these
             parameters anew (dczoo.simulate.randomization).
     """
@@ -63,6 +67,7 @@ class SimulationConfig:
     kinetics: KineticsModel = dataclasses.field(default_factory=KineticsModel)
     polish_rounds: int = 2
     max_poa_passes: int = 5
+    max_poa_length: int = 25_000
     randomize: object = None
 
     @property
@@ -169,6 +174,7 @@ def simulate(config, out_dir, cpus=1, progress=True, force=False, command_line="
         DczooInputError: on bad parameters or an unusable reference.
         DczooOutputError: the outputs could not be written (nothing is left,
             not even a folder this call created).
+        DczooWorkerError: a worker process died (nothing is left).
     """
     from dczoo.version import __version__
 
@@ -190,10 +196,18 @@ def simulate(config, out_dir, cpus=1, progress=True, force=False, command_line="
         else:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             ctx = multiprocessing.get_context(method)
-            with ctx.Pool(cpus, initializer=_init_worker, initargs=(config, contigs, sequences)) as pool:
-                for result in pool.imap(_run_one, jobs, chunksize=2):
-                    writer.add(result)
-                    bar.update(1)
+            # an executor, not a Pool: a worker that dies (killed, out of memory)
+            # breaks it with an error instead of leaving its ZMWs waiting forever
+            with concurrent.futures.ProcessPoolExecutor(cpus, mp_context=ctx, initializer=_init_worker,
+                                                        initargs=(config, contigs, sequences)) as pool:
+                try:
+                    for result in pool.map(_run_one, jobs, chunksize=2):
+                        writer.add(result)
+                        bar.update(1)
+                except concurrent.futures.process.BrokenProcessPool:
+                    raise DczooWorkerError(
+                        f"dczoo simulate: a worker process died after {bar.done} of {len(jobs)} ZMWs "
+                        "(killed, or out of memory); nothing was written") from None
         info = {
             "dczoo_version": __version__,
             "parameters": config.to_dict(),

@@ -147,7 +147,8 @@ def simulate_zmw(index, hole, config, contigs, sequences):
     if polished:
         full_passes = [s for s, p in zip(oriented, plans) if p.full]
         draft, quals, pileup = draft_consensus.consensus_draft(
-            full_passes, oriented, polish_rounds=config.polish_rounds, max_poa_passes=config.max_poa_passes)
+            full_passes, oriented, polish_rounds=config.polish_rounds, max_poa_passes=config.max_poa_passes,
+            max_poa_length=config.max_poa_length)
         alignments = pileup.alignments
         tags = draft_consensus.draft_tags(quals, n_full, pileup, polished=True)
         truth_span = (0, insert.sequence.size)

@@ -5,7 +5,8 @@ import dataclasses
 import edlib
 import numpy as np
 
-from dczoo.simulate.draft_consensus import Pileup, base_qualities, consensus_draft, draft_tags
+from dczoo.simulate.alignment import align_to_draft
+from dczoo.simulate.draft_consensus import Pileup, _poa, base_qualities, consensus_draft, draft_tags, query_positions
 from dczoo.simulate.local_polish import batched_edit_distance
 from dczoo.simulate.subread_errors import SubreadErrorModel, reverse_complement, sample_systematic_sites, sequence_pass
 
@@ -76,3 +77,23 @@ def test_batched_edit_distance_matches_edlib():
     got = batched_edit_distance([a for a, _ in pairs], [b for _, b in pairs])
     want = [edlib.align(a, b)["editDistance"] for a, b in pairs]
     assert got.tolist() == want
+
+
+def test_query_positions_follow_the_alignment():
+    # query ACGTTACG vs reference ACGTACG: one inserted T after ACGT
+    aln = align_to_draft("ACGTTACG", "ACGTACG", mode="global", left_align=False)
+    assert query_positions(aln, [0, 3, 4, 6]) == [0, 3, 5, 7]
+    aln = align_to_draft("ACGACG", "ACGTACG", mode="global", left_align=False)  # T deleted
+    assert query_positions(aln, [2, 3, 4]) == [2, 3, 3]
+
+
+def test_long_passes_go_through_the_poa_in_pieces():
+    # the passes are cut where they align to the median pass's cuts; the joined
+    # consensus is as good as the one of a single POA
+    truth, reads = _reads(5, seed=3, length=4000, systematic_sites_per_kb=0.0, confident_sites_per_kb=0.0)
+    whole = _poa(reads, 5)
+    pieces = _poa(reads, 5, max_length=2000, piece=1000)
+    assert _error(pieces, truth) <= _error(whole, truth) + 0.002
+    assert abs(len(pieces) - len(whole)) < 10
+    pieced_draft = consensus_draft(reads, reads, max_poa_length=2000)[0]
+    assert _error(pieced_draft, truth) <= _error(consensus_draft(reads, reads)[0], truth) + 0.002

@@ -11,6 +11,7 @@ import pytest
 from dczoo.errors import DczooInputError
 from dczoo.simulate import simulate
 from dczoo.simulate.bam_writer import OUTPUT_FILES, read_group_id
+from dczoo.simulate.zmw import simulate_zmw
 
 from tests.simulate.conftest import tiny_config
 
@@ -204,3 +205,20 @@ def test_existing_outputs_need_force_and_failures_leave_nothing(tmp_path, monkey
         simulate(config, str(tmp_path), progress=False, force=True)
     assert (tmp_path / "ccs.bam").read_bytes() == before  # old output untouched
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".")]
+
+
+def _die_at_second_zmw(index, *args):
+    if index == 1:
+        os._exit(9)  # as a worker killed for memory: no exception, no answer
+    return simulate_zmw(index, *args)
+
+
+def test_a_dead_worker_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    import dczoo.simulate.simulator as simulator_module
+    from dczoo.errors import EXIT_WORKER_DIED, DczooWorkerError
+
+    monkeypatch.setattr(simulator_module, "simulate_zmw", _die_at_second_zmw)
+    with pytest.raises(DczooWorkerError, match="worker process died") as caught:
+        simulate(tiny_config(n_zmws=4), str(tmp_path / "out"), cpus=2, progress=False)
+    assert caught.value.exit_status == EXIT_WORKER_DIED
+    assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
