@@ -40,6 +40,8 @@ def train_plain(num_layers, args, role, description):
         corrector.set_weights(start.get_weights())
     corrector.compile(optimizer=training.make_optimizer(args), loss=AlignmentLoss(),
                       metrics=[WindowAccuracy()])
+    if getattr(args, "evaluate_only", False):
+        return training.evaluate_start(corrector, args)
     metadata = {"description": description, "role": role,
                 "training": {"loss": "alignment (del_cost 10, gamma 0.1)",
                              "steps": args.steps, "batch_size": args.batch_size,
@@ -54,6 +56,9 @@ def train_plain(num_layers, args, role, description):
 def main(argv=None):
     parser = training.build_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--init-from", help="start from this preset's weights (same architecture)")
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="print the validation loss and accuracy of the starting weights on the eval "
+                             "batches a run validates on (the start of a --init-from continuation), train nothing")
     args = parser.parse_args(argv)
     result = train_plain(6, args, "teacher",
                          "6-layer DeepConsensus teacher trained on simulated data.")

@@ -235,6 +235,27 @@ def _write_json(path, data):
     os.replace(path + ".tmp", path)
 
 
+def evaluate_start(trainable, args):
+    """Validation logs of the weights before any step, on the eval batches `fit` uses.
+
+    Args:
+        trainable: a compiled `keras.Model`.
+        args: parsed arguments (see `add_training_arguments`).
+
+    Returns:
+        dict `val_loss`, `val_<metric>` (as the epochs of `fit` log them).
+
+    Example:
+    ```
+    python recipes/train_teacher.py --data data/windows_train --out unused --init-from teacher_6layer \
+        --eval-batches 60 --dtype-policy mixed_bfloat16 --evaluate-only
+    ```
+    """
+    _, evaluation = datasets(args)
+    logs = trainable.evaluate(evaluation, steps=args.eval_batches or None, verbose=0, return_dict=True)
+    return {f"val_{name}": float(value) for name, value in logs.items()}
+
+
 def fit(trainable, corrector, args, metadata, monitor="val_window_accuracy"):
     """Compiles nothing; runs (or resumes) `trainable.fit` and saves presets.
 
