@@ -183,9 +183,9 @@ def base_qualities(draft, pileup, per_vote=8.5, offset=10.0, homopolymer_penalty
 
 
 # abPOA reserves memory for a whole (graph nodes x read length) matrix, of which
-# its adaptive band touches little: about 17 GB of address space for 25 kb
-# passes, 34 GB for 29 kb, which the kernel refuses (the worker dies). Longer
-# passes go through the POA in pieces (`_poa`).
+# its adaptive band touches little: 8 GB of address space for 16 kb passes,
+# 16 GB for 22 kb, 34 GB for 29 kb, which the kernel of a 24 GB machine refuses
+# (the worker dies). Longer passes go through the POA in pieces (`_poa`).
 MAX_POA_LENGTH = 25_000
 POA_PIECE = 10_000
 

@@ -16,6 +16,7 @@ import numpy as np
 from dczoo.errors import DczooInputError, DczooWorkerError, output_error
 from dczoo.progress import DEFAULT_PROGRESS_EVERY, Progress
 from dczoo.simulate.bam_writer import BamSetWriter
+from dczoo.simulate.draft_consensus import MAX_POA_LENGTH
 from dczoo.simulate.kinetics import KineticsModel
 from dczoo.simulate.molecule import MoleculeModel
 from dczoo.simulate.reference import RANDOM_GENOME_NAME, make_contigs, random_genome, read_fasta
@@ -67,7 +68,7 @@ class SimulationConfig:
     kinetics: KineticsModel = dataclasses.field(default_factory=KineticsModel)
     polish_rounds: int = 2
     max_poa_passes: int = 5
-    max_poa_length: int = 25_000
+    max_poa_length: int = MAX_POA_LENGTH
     randomize: object = None
 
     @property
