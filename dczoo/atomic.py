@@ -34,7 +34,28 @@ def _is_write_error(error):
     return isinstance(error, OSError) and error.errno in _WRITE_ERRNOS
 
 
-class AtomicOutput:
+class _AbortOnExit:
+    """The `with` block of every atomic output.
+
+    Leaving the block aborts (nothing happens after `commit`), and an
+    `OSError` of writing raised inside it becomes the output's
+    `DczooOutputError`. Subclasses define `abort()` and `path`.
+    """
+
+    def _error_path(self):
+        return self.path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        self.abort()
+        if _is_write_error(exc):
+            raise output_error(self._error_path(), exc) from exc
+        return False
+
+
+class AtomicOutput(_AbortOnExit):
     """A temporary path that becomes `path` on `commit()`.
 
     Use as a context manager: leaving the block without `commit()` (an
@@ -92,17 +113,8 @@ class AtomicOutput:
             except OSError:
                 pass
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, exc_type, exc, traceback):
-        self.abort()
-        if _is_write_error(exc):
-            raise output_error(self.path, exc) from exc
-        return False
-
-
-class AtomicRecordWriter:
+class AtomicRecordWriter(_AbortOnExit):
     """Base of the writers that stream records into one file, atomically.
 
     Subclasses implement `_open(temporary_path)` (returns the open stream)
@@ -196,17 +208,10 @@ class AtomicRecordWriter:
 
     def _failed(self, error):
         self.abort()
-        return output_error(self._output.path, error)
+        return output_error(self._error_path(), error)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, traceback):
-        if not self._output.committed:
-            self.abort()
-        if _is_write_error(exc):
-            raise output_error(self._output.path, exc) from exc
-        return False
+    def _error_path(self):
+        return self._output.path
 
 
 def write_text_atomically(path, text):
@@ -262,7 +267,7 @@ def _fresh_directory(parent, prefix):
             continue
 
 
-class AtomicFolder:
+class AtomicFolder(_AbortOnExit):
     """A temporary folder that becomes the folder `path` on `commit()`.
 
     The temporary folder `.<name>.tmp-...` is created beside `path` (the
@@ -328,11 +333,3 @@ class AtomicFolder:
         if not self.committed and self.temporary_path is not None:
             shutil.rmtree(self.temporary_path, ignore_errors=True)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, traceback):
-        self.abort()
-        if _is_write_error(exc):
-            raise output_error(self.path, exc) from exc
-        return False
