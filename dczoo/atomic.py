@@ -332,4 +332,3 @@ class AtomicFolder(_AbortOnExit):
         """Removes the temporary folder (nothing happens after `commit`)."""
         if not self.committed and self.temporary_path is not None:
             shutil.rmtree(self.temporary_path, ignore_errors=True)
-
